@@ -25,8 +25,10 @@ place_nodejs_plugin() { # the dynamic-provider plugin ships inside @pulumi/pulum
   if [ -f "$src" ] && [ -w "$dir" ]; then
     install -m 0755 "$src" "$dir/pulumi-resource-pulumi-nodejs"
   fi
-  if [ -f "$root/scripts/pulumi-language-nodejs" ] && [ -w "$dir" ]; then
+  # Our Node.js language host (the Go one is not served by the module proxy), unless one is there.
+  if [ -w "$dir" ] && { [ ! -e "$dir/pulumi-language-nodejs" ] || [ -f "$dir/pulumi-language-nodejs.js" ]; }; then
     install -m 0755 "$root/scripts/pulumi-language-nodejs" "$dir/pulumi-language-nodejs"
+    install -m 0644 "$root/scripts/pulumi-language-nodejs.js" "$dir/pulumi-language-nodejs.js"
   fi
 }
 
