@@ -1,0 +1,205 @@
+/**
+ * Pure planning for {@link MirroringTopology}: which role each instance's endpoint takes, which
+ * instance must trust which, and every topology-level mistake a DBA could make, found before any
+ * resource is declared (so `pulumi preview` fails with all of them at once, and nothing is created).
+ */
+
+/** `ROLE` of a DATABASE_MIRRORING endpoint. */
+export type EndpointRole = "PARTNER" | "WITNESS" | "ALL";
+/** `ENCRYPTION` of a DATABASE_MIRRORING endpoint. */
+export type EndpointEncryption = "REQUIRED" | "SUPPORTED" | "DISABLED";
+/** `ALGORITHM` of a DATABASE_MIRRORING endpoint. */
+export type EncryptionAlgorithm = "AES" | "RC4" | "AES RC4" | "RC4 AES";
+
+/** What planning needs to know about one instance; values not known yet (Outputs) are `undefined`. */
+export interface InstanceShape {
+  /** Logical name, unique in the topology. */
+  name: string;
+  /** `connection.server`, when known at program time. */
+  server?: string;
+  /** `connection.port`, when known (default 1433). */
+  port?: number;
+  /** Host peers connect to (`endpointHost`), when known; defaults to `server`. */
+  endpointHost?: string;
+  /** Endpoint listener port, when known (default 5022). */
+  endpointPort?: number;
+  /** Per-instance encryption override. */
+  encryption?: EndpointEncryption;
+  /** Per-instance algorithm override. */
+  algorithm?: EncryptionAlgorithm;
+}
+
+/** The topology as planning sees it. */
+export interface TopologyShape {
+  partners?: InstanceShape[];
+  witness?: InstanceShape;
+  replicas?: InstanceShape[];
+  encryption?: EndpointEncryption;
+  algorithm?: EncryptionAlgorithm;
+}
+
+/** One instance with the role its endpoint gets. */
+export interface PlannedInstance {
+  name: string;
+  role: EndpointRole;
+  /** Effective encryption (instance override, else topology, else REQUIRED). */
+  encryption: EndpointEncryption;
+  /** Effective algorithm (instance override, else topology, else AES). */
+  algorithm: EncryptionAlgorithm;
+}
+
+/** `receiver` accepts inbound mirroring connections from `peer`. */
+export interface PlannedTrust {
+  receiver: string;
+  peer: string;
+}
+
+/** The outcome of planning. */
+export interface TopologyPlan {
+  /** Database mirroring (partners, optional witness) or an availability-group mesh. */
+  mode: "mirroring" | "availabilityGroup";
+  instances: PlannedInstance[];
+  trusts: PlannedTrust[];
+}
+
+/** Every problem found in a topology, reported together. */
+export class TopologyValidationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid MirroringTopology:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "TopologyValidationError";
+  }
+}
+
+/** Most replicas an availability group may have (one primary and eight secondaries, SQL Server 2019+). */
+export const MAX_REPLICAS = 9;
+/** Logical names end up in login, user and certificate names; keep them plain identifiers. */
+const LOGICAL_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,47}$/;
+const ENCRYPTIONS: readonly EndpointEncryption[] = ["REQUIRED", "SUPPORTED", "DISABLED"];
+const ALGORITHMS: readonly EncryptionAlgorithm[] = ["AES", "RC4", "AES RC4", "RC4 AES"];
+
+function algorithmSet(a: EncryptionAlgorithm): Set<string> {
+  return new Set(a.split(" "));
+}
+
+/**
+ * Why two endpoints could not talk, or undefined when they can. SQL Server's rules: DISABLED never
+ * encrypts and cannot reach a REQUIRED peer; when both encrypt they must share an algorithm.
+ */
+export function encryptionConflict(a: PlannedInstance, b: PlannedInstance): string | undefined {
+  const pair = `'${a.name}' (${a.encryption}) and '${b.name}' (${b.encryption})`;
+  if ((a.encryption === "DISABLED" && b.encryption === "REQUIRED") || (a.encryption === "REQUIRED" && b.encryption === "DISABLED")) {
+    return `encryption of ${pair} cannot connect: DISABLED never encrypts and REQUIRED refuses plaintext; use SUPPORTED or the same setting on both`;
+  }
+  if (a.encryption !== "DISABLED" && b.encryption !== "DISABLED") {
+    const shared = [...algorithmSet(a.algorithm)].filter((x) => algorithmSet(b.algorithm).has(x));
+    if (shared.length === 0) {
+      return `algorithms of '${a.name}' (${a.algorithm}) and '${b.name}' (${b.algorithm}) share no cipher; use the same algorithm or "AES RC4"`;
+    }
+  }
+  return undefined;
+}
+
+function checkInstances(all: InstanceShape[], problems: string[]): void {
+  const byName = new Map<string, number>();
+  const byServer = new Map<string, string>();
+  const byEndpoint = new Map<string, string>();
+  for (const inst of all) {
+    if (typeof inst.name !== "string" || !LOGICAL_NAME.test(inst.name)) {
+      problems.push(
+        `instance name ${JSON.stringify(inst.name)} is not valid: use 1–48 letters, digits, '_' or '-', starting with a letter (it becomes part of login, user and certificate names)`,
+      );
+    }
+    byName.set(inst.name, (byName.get(inst.name) ?? 0) + 1);
+    if (inst.encryption !== undefined && !ENCRYPTIONS.includes(inst.encryption)) {
+      problems.push(`instance '${inst.name}': endpoint.encryption must be one of ${ENCRYPTIONS.join(", ")}, not ${JSON.stringify(inst.encryption)}`);
+    }
+    if (inst.algorithm !== undefined && !ALGORITHMS.includes(inst.algorithm)) {
+      problems.push(`instance '${inst.name}': endpoint.algorithm must be one of ${ALGORITHMS.map((a) => `"${a}"`).join(", ")}, not ${JSON.stringify(inst.algorithm)}`);
+    }
+    if (inst.server !== undefined) {
+      const key = `${inst.server.toLowerCase()}:${inst.port ?? 1433}`;
+      const other = byServer.get(key);
+      if (other !== undefined && other !== inst.name) {
+        problems.push(`instances '${other}' and '${inst.name}' both connect to ${key}: each instance of the topology must be a different SQL Server instance`);
+      }
+      byServer.set(key, inst.name);
+      const host = (inst.endpointHost ?? inst.server).toLowerCase();
+      const endpointKey = `${host}:${inst.endpointPort ?? 5022}`;
+      const clash = byEndpoint.get(endpointKey);
+      if (clash !== undefined && clash !== inst.name) {
+        problems.push(
+          `instances '${clash}' and '${inst.name}' would both listen on ${endpointKey}: instances on one host need different endpoint ports (endpoint.port)`,
+        );
+      }
+      byEndpoint.set(endpointKey, inst.name);
+    }
+  }
+  for (const [name, count] of byName) {
+    if (count > 1) problems.push(`instance name '${name}' is used ${count} times: names must be unique in the topology`);
+  }
+}
+
+/** Validates a topology and derives roles and trusts; throws {@link TopologyValidationError}. */
+export function planTopology(t: TopologyShape): TopologyPlan {
+  const problems: string[] = [];
+  if (t.encryption !== undefined && !ENCRYPTIONS.includes(t.encryption)) {
+    problems.push(`encryption must be one of ${ENCRYPTIONS.join(", ")}, not ${JSON.stringify(t.encryption)}`);
+  }
+  if (t.algorithm !== undefined && !ALGORITHMS.includes(t.algorithm)) {
+    problems.push(`algorithm must be one of ${ALGORITHMS.map((a) => `"${a}"`).join(", ")}, not ${JSON.stringify(t.algorithm)}`);
+  }
+  const mirroring = t.partners !== undefined || t.witness !== undefined;
+  const ag = t.replicas !== undefined;
+  let members: Array<{ shape: InstanceShape; role: EndpointRole }> = [];
+  if (mirroring && ag) {
+    problems.push(
+      t.witness !== undefined && !t.partners
+        ? "a witness belongs to database mirroring, not to an availability group: remove witness, or use partners instead of replicas"
+        : "give either partners (+ optional witness) for database mirroring, or replicas for an availability group, not both",
+    );
+  } else if (!mirroring && !ag) {
+    problems.push("give partners: [a, b] (database mirroring, optional witness) or replicas: [...] (availability group)");
+  } else if (mirroring) {
+    const partners = t.partners ?? [];
+    if (partners.length !== 2) {
+      problems.push(
+        `database mirroring needs exactly two partners, got ${partners.length}${partners.length === 1 ? " (a single partner has nobody to mirror to)" : ""}`,
+      );
+    }
+    members = partners.map((shape) => ({ shape, role: "PARTNER" as EndpointRole }));
+    if (t.witness) members.push({ shape: t.witness, role: "WITNESS" });
+  } else {
+    const replicas = t.replicas ?? [];
+    if (replicas.length < 2 || replicas.length > MAX_REPLICAS) {
+      problems.push(`an availability group needs 2 to ${MAX_REPLICAS} replicas, got ${replicas.length}`);
+    }
+    members = replicas.map((shape) => ({ shape, role: "ALL" as EndpointRole }));
+  }
+  checkInstances(
+    members.map((m) => m.shape),
+    problems,
+  );
+  const instances: PlannedInstance[] = members.map(({ shape, role }) => ({
+    name: shape.name,
+    role,
+    encryption: shape.encryption ?? t.encryption ?? "REQUIRED",
+    algorithm: shape.algorithm ?? t.algorithm ?? "AES",
+  }));
+  // Every member talks to every other: partners to each other, the witness to both partners,
+  // and in an availability group each replica to all others (configuration-only ones included).
+  const trusts: PlannedTrust[] = [];
+  for (const receiver of instances) {
+    for (const peer of instances) {
+      if (receiver.name === peer.name) continue;
+      trusts.push({ receiver: receiver.name, peer: peer.name });
+    }
+  }
+  for (let i = 0; i < instances.length; i++) {
+    for (let j = i + 1; j < instances.length; j++) {
+      const conflict = encryptionConflict(instances[i]!, instances[j]!);
+      if (conflict) problems.push(conflict);
+    }
+  }
+  if (problems.length) throw new TopologyValidationError(problems);
+  return { mode: ag ? "availabilityGroup" : "mirroring", instances, trusts };
+}
