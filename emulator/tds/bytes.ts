@@ -1,0 +1,190 @@
+/**
+ * Bounds-checked reading and growable writing of little-endian TDS fields. Every parser goes
+ * through {@link ByteReader}, so a length or offset that points outside the message becomes a
+ * {@link TdsProtocolError} instead of a RangeError or, worse, a silently short value.
+ */
+import { TdsProtocolError } from "./protocol";
+
+/** Sequential reader over one message payload. */
+export class ByteReader {
+  /** Current read position, in bytes from the start of {@link buffer}. */
+  offset: number;
+
+  constructor(
+    /** The bytes being parsed. */
+    readonly buffer: Buffer,
+    offset = 0,
+    /** What is being parsed, for error messages (e.g. `RPC`). */
+    readonly what = "message",
+  ) {
+    this.offset = offset;
+  }
+
+  /** Bytes left after {@link offset}. */
+  get remaining(): number {
+    return this.buffer.length - this.offset;
+  }
+
+  /** Advances past `n` bytes and returns where they start, or throws when they are not all there. */
+  private take(n: number): number {
+    if (n < 0 || this.offset + n > this.buffer.length) {
+      throw new TdsProtocolError(`${this.what} truncated: needs ${n} bytes at offset ${this.offset}, has ${this.remaining}`);
+    }
+    const at = this.offset;
+    this.offset += n;
+    return at;
+  }
+
+  u8(): number {
+    return this.buffer[this.take(1)]!;
+  }
+  u16(): number {
+    return this.buffer.readUInt16LE(this.take(2));
+  }
+  u16be(): number {
+    return this.buffer.readUInt16BE(this.take(2));
+  }
+  i16(): number {
+    return this.buffer.readInt16LE(this.take(2));
+  }
+  u32(): number {
+    return this.buffer.readUInt32LE(this.take(4));
+  }
+  i32(): number {
+    return this.buffer.readInt32LE(this.take(4));
+  }
+  u64(): bigint {
+    return this.buffer.readBigUInt64LE(this.take(8));
+  }
+  i64(): bigint {
+    return this.buffer.readBigInt64LE(this.take(8));
+  }
+  f32(): number {
+    return this.buffer.readFloatLE(this.take(4));
+  }
+  f64(): number {
+    return this.buffer.readDoubleLE(this.take(8));
+  }
+  /** Unsigned little-endian integer of 1–6 bytes (TDS time and date fields). */
+  uintLE(bytes: number): number {
+    return this.buffer.readUIntLE(this.take(bytes), bytes);
+  }
+  /** A view (not a copy) of the next `n` bytes. */
+  bytes(n: number): Buffer {
+    const at = this.take(n);
+    return this.buffer.subarray(at, at + n);
+  }
+  /** `chars` UTF-16 code units. */
+  ucs2(chars: number): string {
+    const at = this.take(chars * 2);
+    return this.buffer.toString("utf16le", at, at + chars * 2);
+  }
+  /** B_VARCHAR: a u8 character count, then UCS-2. */
+  bVarchar(): string {
+    return this.ucs2(this.u8());
+  }
+  /** US_VARCHAR: a u16 character count, then UCS-2. */
+  usVarchar(): string {
+    return this.ucs2(this.u16());
+  }
+}
+
+const INITIAL_CAPACITY = 256;
+
+/** Append-only little-endian writer that grows by doubling, for building one reply message. */
+export class ByteWriter {
+  private buf: Buffer;
+  /** Bytes written so far. */
+  length = 0;
+
+  constructor(capacity = INITIAL_CAPACITY) {
+    this.buf = Buffer.allocUnsafe(capacity);
+  }
+
+  /** Makes room for `n` more bytes and returns where they go. */
+  private reserve(n: number): number {
+    const at = this.length;
+    if (at + n > this.buf.length) {
+      let capacity = this.buf.length * 2;
+      while (capacity < at + n) capacity *= 2;
+      const grown = Buffer.allocUnsafe(capacity);
+      this.buf.copy(grown, 0, 0, at);
+      this.buf = grown;
+    }
+    this.length += n;
+    return at;
+  }
+
+  u8(v: number): this {
+    this.buf[this.reserve(1)] = v;
+    return this;
+  }
+  u16(v: number): this {
+    this.buf.writeUInt16LE(v, this.reserve(2));
+    return this;
+  }
+  u16be(v: number): this {
+    this.buf.writeUInt16BE(v, this.reserve(2));
+    return this;
+  }
+  i16(v: number): this {
+    this.buf.writeInt16LE(v, this.reserve(2));
+    return this;
+  }
+  u32(v: number): this {
+    this.buf.writeUInt32LE(v >>> 0, this.reserve(4));
+    return this;
+  }
+  i32(v: number): this {
+    this.buf.writeInt32LE(v, this.reserve(4));
+    return this;
+  }
+  u64(v: bigint): this {
+    this.buf.writeBigUInt64LE(v, this.reserve(8));
+    return this;
+  }
+  i64(v: bigint): this {
+    this.buf.writeBigInt64LE(v, this.reserve(8));
+    return this;
+  }
+  /** Unsigned little-endian integer of 1–6 bytes. */
+  uintLE(v: number, bytes: number): this {
+    this.buf.writeUIntLE(v, this.reserve(bytes), bytes);
+    return this;
+  }
+  bytes(b: Uint8Array): this {
+    this.buf.set(b, this.reserve(b.length));
+    return this;
+  }
+  /** The string as UTF-16LE, without a length prefix. */
+  ucs2(s: string): this {
+    this.buf.write(s, this.reserve(s.length * 2), "utf16le");
+    return this;
+  }
+  /** B_VARCHAR; longer strings are cut at 255 characters, the most the field can say. */
+  bVarchar(s: string): this {
+    const text = s.length > 0xff ? s.slice(0, 0xff) : s;
+    return this.u8(text.length).ucs2(text);
+  }
+  /** US_VARCHAR; longer strings are cut at 65 535 characters. */
+  usVarchar(s: string): this {
+    const text = s.length > 0xffff ? s.slice(0, 0xffff) : s;
+    return this.u16(text.length).ucs2(text);
+  }
+  /** B_VARBYTE: a u8 length, then the bytes. */
+  bVarbyte(b: Uint8Array): this {
+    return this.u8(b.length).bytes(b);
+  }
+  /** Overwrites a u16 written earlier (token lengths and DONE status patched after the fact). */
+  patchU16(at: number, v: number): void {
+    this.buf.writeUInt16LE(v, at);
+  }
+  /** Reads back a u16 written earlier. */
+  peekU16(at: number): number {
+    return this.buf.readUInt16LE(at);
+  }
+  /** The bytes written, as a view of the internal buffer (valid until the next write). */
+  finish(): Buffer {
+    return this.buf.subarray(0, this.length);
+  }
+}
