@@ -101,7 +101,10 @@ export class ByteWriter {
     this.buf = Buffer.allocUnsafe(capacity);
   }
 
-  /** Makes room for `n` more bytes and returns where they go. */
+  /**
+   * Makes room for `n` more bytes and returns where they go. It may replace `buf`, so callers
+   * must call it before touching `buf` (not inside `this.buf.write…(v, this.reserve(n))`).
+   */
   private reserve(n: number): number {
     const at = this.length;
     if (at + n > this.buf.length) {
@@ -116,49 +119,60 @@ export class ByteWriter {
   }
 
   u8(v: number): this {
-    this.buf[this.reserve(1)] = v;
+    const at = this.reserve(1);
+    this.buf[at] = v;
     return this;
   }
   u16(v: number): this {
-    this.buf.writeUInt16LE(v, this.reserve(2));
+    const at = this.reserve(2);
+    this.buf.writeUInt16LE(v, at);
     return this;
   }
   u16be(v: number): this {
-    this.buf.writeUInt16BE(v, this.reserve(2));
+    const at = this.reserve(2);
+    this.buf.writeUInt16BE(v, at);
     return this;
   }
   i16(v: number): this {
-    this.buf.writeInt16LE(v, this.reserve(2));
+    const at = this.reserve(2);
+    this.buf.writeInt16LE(v, at);
     return this;
   }
   u32(v: number): this {
-    this.buf.writeUInt32LE(v >>> 0, this.reserve(4));
+    const at = this.reserve(4);
+    this.buf.writeUInt32LE(v >>> 0, at);
     return this;
   }
   i32(v: number): this {
-    this.buf.writeInt32LE(v, this.reserve(4));
+    const at = this.reserve(4);
+    this.buf.writeInt32LE(v, at);
     return this;
   }
   u64(v: bigint): this {
-    this.buf.writeBigUInt64LE(v, this.reserve(8));
+    const at = this.reserve(8);
+    this.buf.writeBigUInt64LE(v, at);
     return this;
   }
   i64(v: bigint): this {
-    this.buf.writeBigInt64LE(v, this.reserve(8));
+    const at = this.reserve(8);
+    this.buf.writeBigInt64LE(v, at);
     return this;
   }
   /** Unsigned little-endian integer of 1–6 bytes. */
   uintLE(v: number, bytes: number): this {
-    this.buf.writeUIntLE(v, this.reserve(bytes), bytes);
+    const at = this.reserve(bytes);
+    this.buf.writeUIntLE(v, at, bytes);
     return this;
   }
   bytes(b: Uint8Array): this {
-    this.buf.set(b, this.reserve(b.length));
+    const at = this.reserve(b.length);
+    this.buf.set(b, at);
     return this;
   }
   /** The string as UTF-16LE, without a length prefix. */
   ucs2(s: string): this {
-    this.buf.write(s, this.reserve(s.length * 2), "utf16le");
+    const at = this.reserve(s.length * 2);
+    this.buf.write(s, at, "utf16le");
     return this;
   }
   /** B_VARCHAR; longer strings are cut at 255 characters, the most the field can say. */
