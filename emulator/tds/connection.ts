@@ -28,6 +28,8 @@ export interface ConnectionSettings {
   maxMessageBytes: number;
   /** How long a cancelled request's handler may take to notice its AbortSignal before the cancel is acknowledged anyway. */
   attentionGraceMs: number;
+  /** Time allowed from accept to a completed login. */
+  loginTimeoutMs: number;
   /** A new server-unique transaction descriptor. */
   newTransactionDescriptor(): Buffer;
   log(line: string): void;
@@ -68,6 +70,7 @@ export class TdsConnection {
   private sessionClosed = false;
   private readonly transactions: TransactionDescriptors;
   private readonly prepared = new PreparedStatements();
+  private readonly loginTimer: NodeJS.Timeout;
 
   constructor(
     private readonly socket: net.Socket,
@@ -77,6 +80,8 @@ export class TdsConnection {
     onClosed: () => void,
   ) {
     socket.setNoDelay(true);
+    this.loginTimer = setTimeout(() => this.fail(new TdsProtocolError(`no login within ${settings.loginTimeoutMs} ms`)), settings.loginTimeoutMs);
+    this.loginTimer.unref();
     this.frames = new MessageAssembler({ maxPacketLength: MAX_INCOMING_PACKET, maxMessageBytes: settings.maxMessageBytes });
     this.transactions = new TransactionDescriptors(settings.newTransactionDescriptor);
     this.transport = new TdsTransport(socket, settings.tls, spid, {
@@ -120,6 +125,7 @@ export class TdsConnection {
   private stop(): void {
     if (this.closed) return;
     this.phase = "closed";
+    clearTimeout(this.loginTimer);
     this.current?.controller.abort();
     for (const { state } of this.queue) state.controller.abort();
     this.queue.length = 0;
@@ -247,6 +253,7 @@ export class TdsConnection {
       if (this.closed) return; // The client left during authentication; pump closes the session.
       this.packetSize = Math.min(MAX_PACKET_SIZE, Math.max(MIN_PACKET_SIZE, login.packetSize || replies.DEFAULT_PACKET_SIZE));
       this.phase = "ready";
+      clearTimeout(this.loginTimer);
       const payload = replies.encodeLoginSuccess({
         database: result.database,
         language: login.language || "us_english",

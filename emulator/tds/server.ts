@@ -33,6 +33,11 @@ export interface TdsServerOptions {
    * waiting for it; default 2000 ms (tedious gives up on a cancel after 5000 ms).
    */
   attentionGraceMs?: number;
+  /**
+   * A connection that has not completed PRELOGIN, TLS and LOGIN7 within this many milliseconds is
+   * closed, so half-open or silent clients do not hold sockets forever. Default 30 000.
+   */
+  loginTimeoutMs?: number;
   /** Receives one line per notable event (protocol violations, dropped connections); default: silent. */
   log?: (line: string) => void;
 }
@@ -54,6 +59,7 @@ export interface TdsServer {
 const DEFAULT_VERSION: ServerVersion = { major: 16, minor: 0, build: 1000 };
 const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 const DEFAULT_ATTENTION_GRACE_MS = 2000;
+const DEFAULT_LOGIN_TIMEOUT_MS = 30_000;
 /** SQL Server numbers user sessions from 51; 52 and up is what clients usually see. */
 const FIRST_SPID = 52;
 const LAST_SPID = 32767;
@@ -71,6 +77,7 @@ export async function startTdsServer(options: TdsServerOptions): Promise<TdsServ
     tls: createTlsContexts(options.tls.key, options.tls.cert),
     maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     attentionGraceMs: options.attentionGraceMs ?? DEFAULT_ATTENTION_GRACE_MS,
+    loginTimeoutMs: options.loginTimeoutMs ?? DEFAULT_LOGIN_TIMEOUT_MS,
     newTransactionDescriptor: (): Buffer => {
       const descriptor = Buffer.alloc(8);
       descriptor.writeBigUInt64LE(nextTransaction++);

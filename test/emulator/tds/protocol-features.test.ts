@@ -22,6 +22,9 @@ afterAll(async () => {
   await ctx.server.close();
 });
 
+/** tedious emits 'rollbackTransaction' but its type declarations have no `on` overload for it. */
+const onRollback = (connection: Connection, listener: () => void): void => void (connection as unknown as NodeJS.EventEmitter).on("rollbackTransaction", listener);
+
 const requestError = (p: Promise<unknown>): Promise<sql.RequestError> => p.then(() => { throw new Error("expected a failure"); }, (e: unknown) => e as sql.RequestError);
 
 describe("transaction descriptors", () => {
@@ -43,7 +46,7 @@ describe("transaction descriptors", () => {
     expect(connection.inTransaction).toBe(false);
     expect(connection.currentTransactionDescriptor().equals(zero)).toBe(true);
     let rolledBack = 0;
-    connection.on("rollbackTransaction", () => rolledBack++);
+    onRollback(connection, () => rolledBack++);
     const second = await call<Buffer>((cb) => connection.beginTransaction(cb));
     expect(second!.equals(first!)).toBe(false);
     await call((cb) => connection.rollbackTransaction(cb));
@@ -65,14 +68,14 @@ describe("transaction descriptors", () => {
   });
 
   it("does not announce a transaction whose TM begin failed", async () => {
-    const error = (await call((cb) => connection.beginTransaction(cb, "fail")).catch((e: unknown) => e)) as { number: number; message: string };
+    const error = (await call<Buffer>((cb) => connection.beginTransaction(cb, "fail")).catch((e: unknown) => e)) as { number: number; message: string };
     expect(error.number).toBe(3903);
     expect(connection.inTransaction).toBe(false);
     expect(ctx.recorded.transactions.at(-1)).toMatchObject({ request: "begin", name: "fail" });
   });
 
   it("passes TM save requests with their name", async () => {
-    await call((cb) => connection.beginTransaction(cb, "outer"));
+    await call<Buffer>((cb) => connection.beginTransaction(cb, "outer"));
     await call((cb) => connection.saveTransaction(cb, "sp1"));
     await call((cb) => connection.commitTransaction(cb, "outer"));
     expect(ctx.recorded.transactions.slice(-3).map((t) => [t.request, t.name])).toEqual([["begin", "outer"], ["save", "sp1"], ["commit", "outer"]]);
@@ -88,7 +91,7 @@ describe("session reset and environment changes", () => {
       let acks = 0;
       let rollbacks = 0;
       connection.on("resetConnection", () => acks++);
-      connection.on("rollbackTransaction", () => rollbacks++);
+      onRollback(connection, () => rollbacks++);
       await run(connection, "begin tran", true);
       await call((cb) => connection.reset(cb));
       expect(ctx.recorded.resets).toContain(spid);
