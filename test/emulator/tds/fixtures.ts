@@ -131,7 +131,7 @@ async function answer(text: string, params: SqlParameter[], ctx: RequestContext,
   if (sqlText === "select types") {
     return { outcomes: [rows(ALL_COLUMNS, [ALL_VALUES, ALL_COLUMNS.map(() => null)])] };
   }
-  if (sqlText === "select echo") {
+  if (sqlText.startsWith("select echo")) {
     const echoed = params.map(echoColumn);
     return { outcomes: [rows(echoed.map((e) => e.column), [echoed.map((e) => e.value)])] };
   }
