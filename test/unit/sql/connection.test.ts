@@ -236,7 +236,9 @@ describe("failures", () => {
 
   it("scrubs the connection password from driver errors", async () => {
     world.outcomes.push(Object.assign(new Error("bad password Secret-MARKER-1 echoed"), { code: "EREQUEST" }));
-    const error = await createSqlClient(config).query("A").catch((e: Error) => e);
+    const error = (await createSqlClient(config)
+      .query("A")
+      .then(() => undefined, (e: unknown) => e)) as Error;
     expect(error.message).toBe("bad password *** echoed");
     expect(error.stack).not.toContain("MARKER");
   });
