@@ -1,0 +1,101 @@
+/**
+ * Certificates in `master`: the instance's own (generated, DMK-protected), peers' public
+ * certificates (imported, owned by a peer user), owner changes, backups and drops.
+ */
+import { certificateNamesByThumbprintQuery, certificateQuery } from "../catalog";
+import type { SqlClient } from "../client";
+import { conflictError, displayName } from "../errors";
+import type { CertificateRecord } from "../records";
+import {
+  buildAlterCertificateOwner,
+  buildBackupCertificate,
+  buildCreateCertificate,
+  buildCreatePeerCertificate,
+  buildDropCertificate,
+  certificateThumbprint,
+  type CertificateBackupSpec,
+  type CertificateSpec,
+  type PeerCertificateSpec,
+} from "../statements/certificate";
+import { canonicalUtc, parseUtcDate } from "../validate";
+import { alterAndReadBack, createAndReadBack, execute, notVisible, readOne, splitResults, type CreateResult, type OperationContext } from "./run";
+
+function context(operation: string, name: string): OperationContext {
+  return { operation, objectType: "certificate", objectName: name };
+}
+
+/** A certificate in master by name, or undefined. One request. */
+export async function readCertificate(client: SqlClient, name: string): Promise<CertificateRecord | undefined> {
+  return readOne(client, context("read", name), certificateQuery(name));
+}
+
+function sameDate(recorded: string, wanted: string | Date | undefined): boolean {
+  if (wanted === undefined) return true;
+  const date = parseUtcDate(wanted);
+  return date instanceof Date && canonicalUtc(date) === recorded;
+}
+
+/**
+ * Creates the instance's own certificate unless one of that name exists; one request. A
+ * pre-existing certificate (`existedBefore`) may have another subject, dates or key: compare
+ * `record` with the spec before adopting it.
+ */
+export async function createCertificate(client: SqlClient, spec: CertificateSpec): Promise<CreateResult<CertificateRecord>> {
+  const ddl = buildCreateCertificate(spec);
+  return createAndReadBack(client, context("create", spec.name), certificateQuery(spec.name), [ddl], (record) => {
+    return record.subject === spec.subject && sameDate(record.startDate, spec.startDate) && sameDate(record.expiryDate, spec.expiryDate);
+  });
+}
+
+/**
+ * Imports a peer's public certificate unless one of that name exists; one request. For DER input
+ * the same request first looks the certificate up by thumbprint: if it is already present under
+ * another name, nothing is created and a `conflict` error (code `EDUPLICATECERT`) names that
+ * certificate, since SQL Server keeps one copy per instance (15232). A pre-existing certificate of
+ * this name may hold other key material: compare `record.thumbprint` before adopting it.
+ */
+export async function createPeerCertificate(client: SqlClient, spec: PeerCertificateSpec): Promise<CreateResult<CertificateRecord>> {
+  const ctx = context("create", spec.name);
+  const ddl = buildCreatePeerCertificate(spec);
+  const query = certificateQuery(spec.name);
+  const ownerMatches = (record: CertificateRecord) => spec.owner === undefined || record.owner === spec.owner;
+  if (spec.der === undefined) return createAndReadBack(client, ctx, query, [ddl], ownerMatches);
+
+  const thumbprint = certificateThumbprint(spec.der);
+  const duplicates = certificateNamesByThumbprintQuery(thumbprint);
+  const { recordsets, attempts } = await execute(client, ctx, [...query.statements, ...duplicates.statements, ddl, ...query.statements]);
+  const [before, sameContent, after] = splitResults(recordsets, [1, 1, 1]);
+  const record = query.map(after);
+  const others = (duplicates.map(sameContent) ?? []).filter((name) => name !== spec.name);
+  if (record === undefined && others.length > 0) {
+    throw conflictError(
+      { ...ctx, target: client.target },
+      "EDUPLICATECERT",
+      `the same certificate (thumbprint ${thumbprint.toString("hex").toUpperCase()}) is already present as ${others.map(displayName).join(", ")}; ` +
+        "SQL Server keeps one copy per instance (Msg 15232) — use that certificate or drop it first",
+    );
+  }
+  if (record === undefined) throw notVisible(client, ctx, "after CREATE");
+  const matches = record.thumbprint === thumbprint.toString("hex").toUpperCase() && ownerMatches(record);
+  return { record, existedBefore: query.map(before) !== undefined && !(attempts > 1 && matches) };
+}
+
+/** Hands the certificate to another user (`ALTER AUTHORIZATION`) and reads it back; none when `current.owner` is already `owner`. */
+export async function changeCertificateOwner(client: SqlClient, current: CertificateRecord, owner: string): Promise<CertificateRecord> {
+  const ddl = current.owner === owner ? [] : [buildAlterCertificateOwner(current.name, owner)];
+  return alterAndReadBack(client, context("change the owner of", current.name), certificateQuery(current.name), ddl, current);
+}
+
+/**
+ * Writes `BACKUP CERTIFICATE` files on the server; one request. Not idempotent by nature: SQL
+ * Server refuses an existing file (15240), including one written by an earlier attempt whose reply
+ * was lost (the error then says how many attempts were made).
+ */
+export async function backupCertificate(client: SqlClient, spec: CertificateBackupSpec): Promise<void> {
+  await execute(client, context("back up", spec.name), [buildBackupCertificate(spec)]);
+}
+
+/** Drops the certificate if it exists; one request. Fails while an endpoint uses it or a user is mapped to it. */
+export async function dropCertificate(client: SqlClient, name: string): Promise<void> {
+  await execute(client, context("drop", name), [buildDropCertificate(name)]);
+}
