@@ -1,0 +1,102 @@
+/**
+ * One emulated instance behind the public `Engine`: its catalog, clock, folders, live sessions,
+ * counters, fault hooks and persistence. Sessions call back here to persist after committed changes.
+ */
+import type { Catalog } from "./catalog";
+import type { InstanceServices } from "./context";
+import { FaultInjector } from "./faults";
+import { saveState } from "./persistence";
+
+/** Counters the reliability and performance work reads. */
+export interface EngineCounters {
+  /** Statements run, by kind: `SELECT`, `CREATE CERTIFICATE`, `SET`, `IF`, … */
+  statements: Record<string, number>;
+  /** Batches (and sp_executesql calls) received by `execute`. */
+  batches: number;
+  /** `authenticate` results. */
+  logins: { succeeded: number; failed: number };
+}
+
+/** What the core needs to know about a live session. */
+export interface SessionHandle {
+  readonly loginId: number;
+  /** True while the session's open transaction holds changes not yet committed. */
+  hasUncommittedChanges(): boolean;
+  /** Rolls back and detaches (engine shutdown). */
+  close(): void;
+}
+
+/** The instance. */
+export class EngineCore {
+  readonly faults = new FaultInjector();
+  readonly counters: EngineCounters = { statements: {}, batches: 0, logins: { succeeded: 0, failed: 0 } };
+  readonly sessions = new Set<SessionHandle>();
+  private dirty = false;
+  /** A background write's failure, reported by the next flush. */
+  private persistError: unknown;
+  private writing: Promise<void> = Promise.resolve();
+  private nextSpid = 51;
+
+  constructor(
+    readonly catalog: Catalog,
+    readonly services: InstanceServices,
+    private readonly dataDir: string | undefined,
+  ) {}
+
+  /** The next server process id (51, 52, … as SQL Server numbers user sessions). */
+  allocateSpid(): number {
+    return this.nextSpid++;
+  }
+
+  /** principal_ids of logins with a live session. */
+  connectedLogins(): Set<number> {
+    return new Set([...this.sessions].map((s) => s.loginId));
+  }
+
+  /** Notes that the catalog changed; it is written once no session holds uncommitted changes. */
+  markDirty(): void {
+    this.dirty = true;
+  }
+
+  /**
+   * Writes the catalog if it changed and every change is committed. Uncommitted changes of an open
+   * transaction are in the same in-memory catalog, so writing is deferred until that transaction ends.
+   */
+  async persistIfCommitted(): Promise<void> {
+    if (!this.dirty || !this.dataDir) return;
+    if ([...this.sessions].some((s) => s.hasUncommittedChanges())) return;
+    this.dirty = false;
+    const dataDir = this.dataDir;
+    const next = this.writing.then(() => saveState(dataDir, this.catalog.state));
+    this.writing = next.catch(() => undefined);
+    await next;
+  }
+
+  /** {@link persistIfCommitted} in the background (from synchronous COMMIT / ROLLBACK / close). */
+  schedulePersist(): void {
+    this.persistIfCommitted().catch((e: unknown) => {
+      this.persistError = e;
+    });
+  }
+
+  /**
+   * Writes the catalog (serialized with any write in progress) unless a transaction holds uncommitted
+   * changes: then the write waits for that transaction to end. Rejects with a background write's error.
+   */
+  async flush(): Promise<void> {
+    const dataDir = this.dataDir;
+    if (!dataDir) return;
+    if ([...this.sessions].some((s) => s.hasUncommittedChanges())) {
+      this.dirty = true;
+    } else {
+      this.dirty = false;
+      const next = this.writing.then(() => saveState(dataDir, this.catalog.state));
+      this.writing = next.catch(() => undefined);
+      await next;
+    }
+    await this.writing;
+    const error = this.persistError;
+    this.persistError = undefined;
+    if (error) throw error;
+  }
+}

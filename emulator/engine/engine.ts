@@ -1,0 +1,235 @@
+/**
+ * The emulator's T-SQL engine: one SQL Server instance's `master` security catalog in memory, reached
+ * through sessions that run T-SQL batches. No networking here; the TDS server calls a session's
+ * `execute` / `beginTransaction` / `commit` / `rollback` / `reset` / `close`.
+ *
+ * ```ts
+ * const engine = await Engine.open({ serverName: "sql1", saPassword: "S3cret!pass" });
+ * const session = engine.openSession("sa");
+ * const outcomes = await session.execute("SELECT name FROM sys.certificates WHERE name = @n", [{ name: "@n", type: "nvarchar", value: "c" }]);
+ * ```
+ */
+import { mkdtemp, mkdir } from "node:fs/promises";
+import { randomUUID } from "node:crypto";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { SqlMessage, SqlParameter, SqlValue, StatementOutcome } from "../results";
+import { hasServerPermission } from "./access";
+import { Catalog, initialState } from "./catalog";
+import { EngineCore, type EngineCounters } from "./core";
+import { sqlMessage } from "./errors";
+import type { FaultHooks } from "./faults";
+import { handshake, type HandshakeResult, type SessionRole } from "./handshake";
+import { newSymmetricKey } from "./keys";
+import { hashLoginPassword, verifyLoginPassword } from "./passwords";
+import { loadState } from "./persistence";
+import { Session } from "./session";
+import { SA_ID } from "./system";
+import { VIEWS } from "./views";
+
+export type { EngineCounters } from "./core";
+export type { FaultHooks, InjectedError } from "./faults";
+export type { HandshakeResult, SessionRole } from "./handshake";
+
+/** The @@VERSION of an emulated instance unless `EngineOptions.version` says otherwise. */
+export const DEFAULT_VERSION =
+  "Microsoft SQL Server 2019 (RTM) - 15.0.2000.5 (X64) \n\tSep 24 2019 13:48:23 \n\tCopyright (C) 2019 Microsoft Corporation\n\tDeveloper Edition (64-bit) on Linux (pulumi-mssql-mirroring emulator) <X64>";
+
+/** How to start an instance. */
+export interface EngineOptions {
+  /** @@SERVERNAME and SERVERPROPERTY('ServerName'). */
+  serverName: string;
+  /**
+   * `sa`'s password. Applied at every open (also over a persisted state), so the instance glue's
+   * configuration stays the source of truth; only its salted hash is kept.
+   */
+  saPassword: string;
+  /** Folder for the persisted catalog (`master.json`); without it the instance lives in memory only. */
+  dataDir?: string;
+  /**
+   * Folder for BACKUP CERTIFICATE / FROM FILE. Default: `<dataDir>/backup`, or a new temporary folder
+   * when there is no dataDir.
+   */
+  backupDir?: string;
+  /** The instance's clock (UTC). Default: the system clock. */
+  now?: () => Date;
+  /** @@VERSION text. Default {@link DEFAULT_VERSION} (SQL Server 2019 on Linux). */
+  version?: string;
+  /**
+   * Tells CREATE / ALTER ENDPOINT that another process holds a port (error 7890), e.g. the emulator's
+   * own TDS port. Default: no port is taken outside the catalog.
+   */
+  portInUse?: (port: number) => boolean;
+}
+
+/** Result of {@link Engine.authenticate}. */
+export type AuthenticationResult = { ok: true } | { ok: false; error: SqlMessage };
+
+/** A logged-in session; requests on it are sequential, as on one TDS connection without MARS. */
+export interface EngineSession {
+  /** The session's login name. */
+  readonly login: string;
+  /** @@SPID. */
+  readonly spid: number;
+  /**
+   * Runs a batch, or an `sp_executesql` statement with its parameters (names with `@`). Resolves to
+   * the outcomes in order; T-SQL errors are outcomes, never rejections. Stops before the next
+   * statement once `signal` is aborted (ATTENTION).
+   */
+  execute(sql: string, params?: SqlParameter[], signal?: AbortSignal): Promise<StatementOutcome[]>;
+  /** BEGIN TRANSACTION from a TDS transaction-manager request. */
+  beginTransaction(): StatementOutcome[];
+  /** COMMIT from a TDS transaction-manager request (3902 as an outcome when none is open). */
+  commit(): StatementOutcome[];
+  /** ROLLBACK from a TDS transaction-manager request (3903 as an outcome when none is open). */
+  rollback(): StatementOutcome[];
+  /** RESETCONNECTION: rolls back and restores the session's SET options. */
+  reset(): void;
+  /** The connection closed: rolls back and ends the session (its login may then be dropped). */
+  close(): void;
+}
+
+/** Options of {@link Engine.openSession}. */
+export interface SessionOptions {
+  /** The spid the TDS server gave the connection. Default: the engine numbers sessions 51, 52, … */
+  spid?: number;
+}
+
+/** Every catalog view as plain JSON (binary as `0x…` hex, dates as ISO strings), for before/after comparisons. */
+export type CatalogSnapshot = Record<string, Array<Record<string, string | number | boolean | null>>>;
+
+/** Options of {@link checkHandshake}. */
+export interface CheckHandshakeOptions {
+  /** The role `from` plays: `replica` (availability group, default), `partner` or `witness` (database mirroring). */
+  role?: SessionRole;
+  /** The role `to` plays in a mirroring session. Default `partner`. */
+  peerRole?: "partner" | "witness";
+  /** When the connection happens (certificate validity). Default: `from`'s clock. */
+  at?: Date;
+}
+
+const cores = new WeakMap<Engine, EngineCore>();
+
+function plain(v: SqlValue): string | number | boolean | null {
+  if (Buffer.isBuffer(v)) return "0x" + v.toString("hex").toUpperCase();
+  if (v instanceof Date) return v.toISOString();
+  if (typeof v === "bigint") return v.toString();
+  return v;
+}
+
+/** One emulated SQL Server instance. */
+export class Engine {
+  private constructor(
+    private readonly core: EngineCore,
+    /** @@SERVERNAME. */
+    readonly serverName: string,
+  ) {
+    cores.set(this, core);
+  }
+
+  /** Starts an instance, loading its catalog from `dataDir` when one was saved there. */
+  static async open(o: EngineOptions): Promise<Engine> {
+    const now = o.now ?? (() => new Date());
+    const saHash = hashLoginPassword(o.saPassword);
+    const loaded = o.dataDir ? await loadState(o.dataDir) : undefined;
+    const state = loaded ?? initialState(now(), newSymmetricKey(), randomUUID().toUpperCase(), saHash);
+    const sa = state.logins.find((l) => l.id === SA_ID);
+    if (sa) sa.passwordHash = saHash;
+    const backupDir = path.resolve(o.backupDir ?? (o.dataDir ? path.join(o.dataDir, "backup") : await mkdtemp(path.join(os.tmpdir(), "mssql-emulator-backup-"))));
+    await mkdir(backupDir, { recursive: true });
+    const catalog = new Catalog(state);
+    let core: EngineCore;
+    const services = {
+      serverName: o.serverName,
+      version: o.version ?? DEFAULT_VERSION,
+      now,
+      backupDir,
+      portInUse: o.portInUse ?? (() => false),
+      connectedLogins: () => core.connectedLogins(),
+    };
+    core = new EngineCore(catalog, services, o.dataDir);
+    core.markDirty();
+    await core.flush();
+    return new Engine(core, o.serverName);
+  }
+
+  /**
+   * Checks a SQL login's password (LOGIN7). Failures are 18456 class 14 "Login failed for user 'x'."
+   * whatever the reason, with the error-log state telling them apart: 5 unknown login, 8 wrong
+   * password, 7 disabled, 12 CONNECT SQL denied; 18488 when the password must be changed.
+   */
+  authenticate(login: string, password: string): AuthenticationResult {
+    const record = this.core.catalog.loginByName(login);
+    const failure = (state: number, number = 18456): AuthenticationResult => {
+      this.core.counters.logins.failed++;
+      return { ok: false, error: sqlMessage(number, [login], { state }) };
+    };
+    if (!record) return failure(5);
+    if (!verifyLoginPassword(record.passwordHash, password)) return failure(8);
+    if (record.disabled) return failure(7);
+    if (!hasServerPermission(this.core.catalog, record.id, "COSQ")) return failure(12);
+    if (record.mustChange) return failure(1, 18488);
+    this.core.counters.logins.succeeded++;
+    return { ok: true };
+  }
+
+  /** Opens a session for an existing login (authenticate first); throws for an unknown login. */
+  openSession(login: string, options: SessionOptions = {}): EngineSession {
+    const record = this.core.catalog.loginByName(login);
+    if (!record) throw new Error(`login '${login}' does not exist`);
+    const session = new Session(this.core, record.id, options.spid ?? this.core.allocateSpid());
+    return {
+      get login() {
+        return session.login;
+      },
+      spid: session.state.spid,
+      execute: (sql, params, signal) => session.execute(sql, params ?? [], signal),
+      beginTransaction: () => session.beginTransaction(),
+      commit: () => session.commit(),
+      rollback: () => session.rollback(),
+      reset: () => session.reset(),
+      close: () => session.close(),
+    };
+  }
+
+  /** Fault injection: the next matching statement(s) fail with a given error instead of running. */
+  get faults(): FaultHooks {
+    return this.core.faults;
+  }
+
+  /** Statement, batch and login counters (live objects). */
+  get counters(): EngineCounters {
+    return this.core.counters;
+  }
+
+  /** Every catalog view's rows, as sysadmin sees them. */
+  snapshot(): CatalogSnapshot {
+    const ctx = { catalog: this.core.catalog, viewer: { loginId: SA_ID, sysadmin: true, userId: 1 } };
+    const out: CatalogSnapshot = {};
+    for (const [name, view] of VIEWS) {
+      out[name] = view.rows(ctx).map((row) => Object.fromEntries(view.columns.map((c, i) => [c.name, plain(row[i]!)])));
+    }
+    return out;
+  }
+
+  /** Writes the catalog to `dataDir` (it is also written after every committed change). */
+  flush(): Promise<void> {
+    return this.core.flush();
+  }
+
+  /** Ends every session (rolling back open transactions) and writes the catalog. */
+  async close(): Promise<void> {
+    for (const s of [...this.core.sessions]) s.close();
+    await this.core.flush();
+  }
+}
+
+/**
+ * Would `from` be accepted by `to` on a mirroring / availability-group connection with certificate
+ * authentication? Returns the error-log message number and text of the first failed check.
+ */
+export function checkHandshake(from: Engine, to: Engine, opts: CheckHandshakeOptions = {}): HandshakeResult {
+  const a = cores.get(from)!;
+  const b = cores.get(to)!;
+  return handshake(a.catalog, b.catalog, opts.at ?? a.services.now(), opts);
+}
