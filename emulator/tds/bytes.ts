@@ -10,6 +10,7 @@ export class ByteReader {
   /** Current read position, in bytes from the start of {@link buffer}. */
   offset: number;
 
+  /** Starts reading `buffer` at `offset`. */
   constructor(
     /** The bytes being parsed. */
     readonly buffer: Buffer,
@@ -35,33 +36,43 @@ export class ByteReader {
     return at;
   }
 
+  /** Reads an unsigned byte. */
   u8(): number {
     return this.buffer[this.take(1)]!;
   }
+  /** Reads a little-endian u16 (USHORT). */
   u16(): number {
     return this.buffer.readUInt16LE(this.take(2));
   }
+  /** Reads a big-endian u16 (PRELOGIN option table, packet header). */
   u16be(): number {
     return this.buffer.readUInt16BE(this.take(2));
   }
+  /** Reads a little-endian i16. */
   i16(): number {
     return this.buffer.readInt16LE(this.take(2));
   }
+  /** Reads a little-endian u32 (DWORD / ULONG). */
   u32(): number {
     return this.buffer.readUInt32LE(this.take(4));
   }
+  /** Reads a little-endian i32 (LONG). */
   i32(): number {
     return this.buffer.readInt32LE(this.take(4));
   }
+  /** Reads a little-endian u64 (ULONGLONG, e.g. a PLP length). */
   u64(): bigint {
     return this.buffer.readBigUInt64LE(this.take(8));
   }
+  /** Reads a little-endian i64 (BIGINT). */
   i64(): bigint {
     return this.buffer.readBigInt64LE(this.take(8));
   }
+  /** Reads an IEEE 754 single (REAL). */
   f32(): number {
     return this.buffer.readFloatLE(this.take(4));
   }
+  /** Reads an IEEE 754 double (FLOAT). */
   f64(): number {
     return this.buffer.readDoubleLE(this.take(8));
   }
@@ -79,14 +90,6 @@ export class ByteReader {
     const at = this.take(chars * 2);
     return this.buffer.toString("utf16le", at, at + chars * 2);
   }
-  /** B_VARCHAR: a u8 character count, then UCS-2. */
-  bVarchar(): string {
-    return this.ucs2(this.u8());
-  }
-  /** US_VARCHAR: a u16 character count, then UCS-2. */
-  usVarchar(): string {
-    return this.ucs2(this.u16());
-  }
 }
 
 const INITIAL_CAPACITY = 256;
@@ -97,6 +100,7 @@ export class ByteWriter {
   /** Bytes written so far. */
   length = 0;
 
+  /** @param capacity initial size of the internal buffer; it doubles as needed. */
   constructor(capacity = INITIAL_CAPACITY) {
     this.buf = Buffer.allocUnsafe(capacity);
   }
@@ -118,41 +122,43 @@ export class ByteWriter {
     return at;
   }
 
+  /** Appends an unsigned byte. */
   u8(v: number): this {
     const at = this.reserve(1);
     this.buf[at] = v;
     return this;
   }
+  /** Appends a little-endian u16. */
   u16(v: number): this {
     const at = this.reserve(2);
     this.buf.writeUInt16LE(v, at);
     return this;
   }
+  /** Appends a big-endian u16 (PRELOGIN option table and VERSION). */
   u16be(v: number): this {
     const at = this.reserve(2);
     this.buf.writeUInt16BE(v, at);
     return this;
   }
-  i16(v: number): this {
-    const at = this.reserve(2);
-    this.buf.writeInt16LE(v, at);
-    return this;
-  }
+  /** Appends a little-endian u32. */
   u32(v: number): this {
     const at = this.reserve(4);
     this.buf.writeUInt32LE(v >>> 0, at);
     return this;
   }
+  /** Appends a little-endian i32. */
   i32(v: number): this {
     const at = this.reserve(4);
     this.buf.writeInt32LE(v, at);
     return this;
   }
+  /** Appends a little-endian u64 (row counts, PLP lengths). */
   u64(v: bigint): this {
     const at = this.reserve(8);
     this.buf.writeBigUInt64LE(v, at);
     return this;
   }
+  /** Appends a little-endian i64 (BIGINT values). */
   i64(v: bigint): this {
     const at = this.reserve(8);
     this.buf.writeBigInt64LE(v, at);
@@ -164,6 +170,7 @@ export class ByteWriter {
     this.buf.writeUIntLE(v, at, bytes);
     return this;
   }
+  /** Appends raw bytes. */
   bytes(b: Uint8Array): this {
     const at = this.reserve(b.length);
     this.buf.set(b, at);

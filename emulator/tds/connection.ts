@@ -10,19 +10,22 @@ import type { ConnectionInfo, LoginRequest, SessionReply, TdsHandler, TdsSession
 import { parseLogin7 } from "./login7";
 import { encodeMessage, MessageAssembler, type TdsMessage } from "./packets";
 import { answerEncryption, Encryption, parsePrelogin, buildPreloginReply, type ServerVersion } from "./prelogin";
-import { PreparedStatements, planRpc } from "./procedures";
+import { PreparedStatements } from "./procedures";
 import { DoneStatus, PacketStatus, PacketType, TdsProtocolError } from "./protocol";
-import { parseSqlBatch, parseTransactionRequest, UnsupportedTransactionRequest } from "./requests";
+import { planRequest } from "./request-plan";
 import * as replies from "./responses";
-import { parseRpc, UnsupportedRpcError } from "./rpc";
 import { TdsTransport, type TlsContexts } from "./tls";
 import { TransactionDescriptors, type TransactionChange } from "./transactions";
 
 /** What every connection of one server shares. */
 export interface ConnectionSettings {
+  /** ServerName of ERROR/INFO tokens. */
   serverName: string;
+  /** PRELOGIN VERSION and LOGINACK version. */
   version: ServerVersion;
+  /** Answers logins. */
   handler: TdsHandler;
+  /** Certificates for TLS inside PRELOGIN and for strict mode. */
   tls: TlsContexts;
   /** Largest client message, and most bytes queued behind the running request. */
   maxMessageBytes: number;
@@ -32,6 +35,7 @@ export interface ConnectionSettings {
   loginTimeoutMs: number;
   /** A new server-unique transaction descriptor. */
   newTransactionDescriptor(): Buffer;
+  /** Diagnostics sink (protocol violations, dropped replies). */
   log(line: string): void;
 }
 
@@ -72,11 +76,13 @@ export class TdsConnection {
   private readonly prepared = new PreparedStatements();
   private readonly loginTimer: NodeJS.Timeout;
 
+  /** Takes over `socket`: from here on the connection owns its events and its lifetime. */
   constructor(
     private readonly socket: net.Socket,
     /** Server process id of this connection. */
     readonly spid: number,
     private readonly settings: ConnectionSettings,
+    /** Called once when the socket has closed. */
     onClosed: () => void,
   ) {
     socket.setNoDelay(true);
@@ -175,7 +181,7 @@ export class TdsConnection {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      while (this.queue.length > 0 && this.phase !== "closed") {
+      while (this.queue.length > 0 && !this.closed) {
         const { message, state } = this.queue.shift()!;
         this.queuedBytes -= message.payload.length;
         await this.dispatch(message, state);
@@ -284,7 +290,7 @@ export class TdsConnection {
       this.answer(state, replies.encodeReply([], { kind: "cancelled" }, ctx).payload);
       return;
     }
-    const { shape, run } = this.plan(message, session, state.controller.signal);
+    const { shape, run } = planRequest(message, session, this.prepared, state.controller.signal);
     this.current = state;
     let reply: SessionReply | undefined;
     try {
@@ -307,68 +313,6 @@ export class TdsConnection {
     const encoded = replies.encodeReply(reply?.outcomes, state.cancelled ? { kind: "cancelled" } : shape, ctx);
     this.answer(state, encoded.payload);
     if (encoded.fatal) this.end();
-  }
-
-  /** Parses a request into the reply shape and the session call that produces its outcomes. */
-  private plan(message: TdsMessage, session: TdsSession, signal: AbortSignal): { shape: replies.ReplyShape; run: () => Promise<SessionReply> } {
-    const failed = (text: string, number = 50000) => ({
-      outcomes: [{ kind: "error" as const, error: { number, state: 1, class: 16, message: text, line: 1 } }],
-    });
-    switch (message.type) {
-      case PacketType.SqlBatch: {
-        const sql = parseSqlBatch(message.payload);
-        return { shape: { kind: "batch" }, run: () => session.execute(sql, [], { kind: "batch", signal }) };
-      }
-      case PacketType.Rpc: {
-        let rpc;
-        try {
-          rpc = parseRpc(message.payload);
-        } catch (error) {
-          if (!(error instanceof UnsupportedRpcError)) throw error;
-          return { shape: { kind: "rpc", returnValues: [] }, run: async () => failed(error.message, 8009) };
-        }
-        const plan = planRpc(rpc, this.prepared);
-        const shape = { kind: "rpc" as const, returnValues: plan.returnValues };
-        const statement = plan.run;
-        if (!statement) return { shape, run: async () => ({ outcomes: plan.outcomes }) };
-        return { shape, run: () => session.execute(statement.sql, statement.params, { kind: "rpc", signal }) };
-      }
-      case PacketType.TransactionManager: {
-        let tm;
-        try {
-          tm = parseTransactionRequest(message.payload);
-        } catch (error) {
-          if (!(error instanceof UnsupportedTransactionRequest)) throw error;
-          return { shape: { kind: "batch" }, run: async () => failed(error.message) };
-        }
-        return { shape: { kind: "batch" }, run: () => this.transactionRequest(session, tm, signal) };
-      }
-      default:
-        throw new TdsProtocolError(`packet type 0x${message.type.toString(16)} is not a request this server accepts`);
-    }
-  }
-
-  /**
-   * A TRANSACTION_MANAGER request. When the session's reply reports no transaction event itself,
-   * the event the request implies is reported for it (unless it failed), so that tedious always
-   * gets its ENVCHANGE 8/9/10.
-   */
-  private async transactionRequest(
-    session: TdsSession,
-    tm: ReturnType<typeof parseTransactionRequest>,
-    signal: AbortSignal,
-  ): Promise<SessionReply> {
-    const ctx = { kind: "batch" as const, signal };
-    const withEvent = (reply: SessionReply, event: "begin" | "commit" | "rollback" | undefined): SessionReply => {
-      const outcomes = Array.isArray(reply?.outcomes) ? reply.outcomes : [];
-      const reported = outcomes.some((o) => o?.kind === "transaction");
-      const failed = outcomes.some((o) => o?.kind === "error");
-      return { ...reply, outcomes: reported || failed || !event ? outcomes : [...outcomes, { kind: "transaction", event }] };
-    };
-    const first = withEvent(await session.transaction(tm.request, tm.name, ctx), tm.request === "save" ? undefined : tm.request);
-    if (!tm.beginNew || first.disconnect || first.outcomes.some((o) => o?.kind === "error")) return first;
-    const second = withEvent(await session.transaction("begin", "", ctx), "begin");
-    return { ...second, outcomes: [...first.outcomes, ...second.outcomes] };
   }
 
   /** ATTENTION: cancel every request not yet answered; acknowledge after the last one's reply. */

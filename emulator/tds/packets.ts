@@ -34,23 +34,12 @@ export class MessageAssembler {
   private type = -1;
   private status = 0;
 
+  /** @param limits bounds enforced on every packet and message. */
   constructor(private readonly limits: FramingLimits) {}
 
   /** Bytes held that do not yet form a complete message. */
   get bufferedBytes(): number {
     return (this.pending?.length ?? 0) + this.partBytes;
-  }
-
-  /** True when no partial packet or message is held. */
-  get idle(): boolean {
-    return this.bufferedBytes === 0 && this.type === -1;
-  }
-
-  /** Hands back the bytes not yet consumed as packets and forgets them (used when switching to raw TLS). */
-  takePending(): Buffer | undefined {
-    const rest = this.pending;
-    this.pending = undefined;
-    return rest;
   }
 
   /** Consumes a chunk; returns the messages it completed, in order. Throws {@link TdsProtocolError}. */

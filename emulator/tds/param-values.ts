@@ -29,6 +29,7 @@ export interface TypeInfo {
 
 /** A type that is well-formed TDS but that this server does not decode (TVP, UDT, XML, sql_variant). */
 export class UnsupportedTypeError extends Error {
+  /** @param typeId the TDS type byte that was not understood. */
   constructor(readonly typeId: number) {
     super(`Data type 0x${typeId.toString(16).toUpperCase().padStart(2, "0")} is not supported`);
   }

@@ -69,8 +69,11 @@ export function answerEncryption(request: PreloginRequest, alreadyEncrypted: boo
 
 /** Server version as PRELOGIN VERSION and LOGINACK carry it. */
 export interface ServerVersion {
+  /** Major version (16 = SQL Server 2022). */
   major: number;
+  /** Minor version. */
   minor: number;
+  /** Build number (u16). */
   build: number;
 }
 

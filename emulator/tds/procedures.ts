@@ -42,14 +42,17 @@ export class PreparedStatements {
   private readonly statements = new Map<number, string>();
   private nextHandle = 1;
 
+  /** Stores a statement; returns its new handle (1, 2, … as SQL Server numbers them per session). */
   add(sql: string): number {
     const handle = this.nextHandle++;
     this.statements.set(handle, sql);
     return handle;
   }
+  /** The statement behind a handle. */
   get(handle: number): string | undefined {
     return this.statements.get(handle);
   }
+  /** Forgets a handle (sp_unprepare). */
   delete(handle: number): void {
     this.statements.delete(handle);
   }

@@ -22,7 +22,9 @@ export interface ReturnValue {
   ordinal: number;
   /** Parameter name including `@`. */
   name: string;
+  /** Encoded TYPE_INFO. */
   typeInfo: Buffer;
+  /** Encoded value (with its length prefix). */
   value: Buffer;
 }
 
@@ -37,6 +39,7 @@ export type ReplyShape = { kind: "batch" } | { kind: "rpc"; returnValues: Return
 export interface ReplyContext {
   /** Server name for ERROR/INFO tokens. */
   serverName: string;
+  /** The connection's descriptor stack; transaction outcomes update it. */
   transactions: TransactionDescriptors;
   /** ENVCHANGEs to put first: RESETACK and the rollback a reset caused. */
   leading: TransactionChange[];
@@ -44,6 +47,7 @@ export interface ReplyContext {
 
 /** An encoded reply payload. */
 export interface EncodedReply {
+  /** The token stream, to be framed as one TABULAR_RESULT message. */
   payload: Buffer;
   /** An error of class 20 or more was sent: the connection must close after this reply. */
   fatal: boolean;
@@ -152,7 +156,9 @@ export interface LoginAckFacts {
   language: string;
   /** Negotiated packet size. */
   packetSize: number;
+  /** ServerName of the INFO tokens. */
   serverName: string;
+  /** LOGINACK version. */
   version: ServerVersion;
 }
 

@@ -26,6 +26,7 @@ export interface RpcParameter {
 export interface RpcRequest {
   /** Procedure name as sent, or the ProcID (10 = sp_executesql). */
   procedure: string | number;
+  /** Parameters in wire order. */
   parameters: RpcParameter[];
 }
 

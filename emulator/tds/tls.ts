@@ -66,6 +66,7 @@ export class TdsTransport {
   private flight: Buffer[] = [];
   private flushScheduled = false;
 
+  /** Wraps a freshly accepted socket; `spid` goes into the headers of wrapped handshake packets. */
   constructor(
     private readonly socket: net.Socket,
     private readonly contexts: TlsContexts,
