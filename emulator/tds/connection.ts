@@ -59,6 +59,11 @@ const MAX_PACKET_SIZE = 32767;
 const MAX_INCOMING_PACKET = 32768;
 /** How long a gracefully ended connection may linger before it is destroyed. */
 const END_LINGER_MS = 2000;
+/**
+ * Reply bytes the client may leave unread before the next request waits for it to catch up, so
+ * a client that sends requests but never reads cannot make the server buffer replies without end.
+ */
+const MAX_UNREAD_REPLY_BYTES = 1024 * 1024;
 
 /** Handles one accepted socket until it closes. */
 export class TdsConnection {
@@ -182,6 +187,8 @@ export class TdsConnection {
     this.pumping = true;
     try {
       while (this.queue.length > 0 && !this.closed) {
+        await this.clientCaughtUp();
+        if (this.closed) break;
         const { message, state } = this.queue.shift()!;
         this.queuedBytes -= message.payload.length;
         await this.dispatch(message, state);
@@ -192,6 +199,20 @@ export class TdsConnection {
       this.pumping = false;
       if (this.closed) this.closeSession();
     }
+  }
+
+  /** Waits while too much of what was sent is still unread by the client. */
+  private async clientCaughtUp(): Promise<void> {
+    if (this.socket.writableLength <= MAX_UNREAD_REPLY_BYTES) return;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.socket.off("drain", done);
+        this.socket.off("close", done);
+        resolve();
+      };
+      this.socket.on("drain", done);
+      this.socket.on("close", done);
+    });
   }
 
   private async dispatch(message: TdsMessage, state: RequestState): Promise<void> {

@@ -88,13 +88,14 @@ export function doneToken(status: number, rowCount = 0): Buffer {
 /** A raw socket with message reassembly for the server's replies. */
 export class RawClient {
   private buffered = Buffer.alloc(0);
+  private arrived: Buffer[] = [];
   private waiters: (() => void)[] = [];
   /** Resolves when the server (or the test) closes the socket. */
   readonly closed: Promise<void>;
 
   private constructor(readonly socket: net.Socket) {
     socket.on("data", (chunk: Buffer) => {
-      this.buffered = Buffer.concat([this.buffered, chunk]);
+      this.arrived.push(chunk);
       for (const wake of this.waiters.splice(0)) wake();
     });
     socket.on("error", () => undefined);
@@ -123,6 +124,11 @@ export class RawClient {
     const parts: Buffer[] = [];
     let type = -1;
     for (;;) {
+      // Chunks are joined only when needed, so reading megabytes of replies stays linear.
+      if (this.arrived.length > 0 && (this.buffered.length < 8 || this.buffered.length < this.buffered.readUInt16BE(2))) {
+        this.buffered = Buffer.concat([this.buffered, ...this.arrived]);
+        this.arrived = [];
+      }
       while (this.buffered.length >= 8 && this.buffered.length >= this.buffered.readUInt16BE(2)) {
         const length = this.buffered.readUInt16BE(2);
         type = this.buffered[0]!;
@@ -131,6 +137,7 @@ export class RawClient {
         this.buffered = this.buffered.subarray(length);
         if (status & EOM) return { type, payload: Buffer.concat(parts) };
       }
+      if (this.arrived.length > 0) continue;
       if (this.socket.destroyed) throw new Error("socket closed before a whole message arrived");
       const left = deadline - Date.now();
       if (left <= 0) throw new Error("timed out waiting for a reply message");

@@ -238,6 +238,24 @@ describe("requests", () => {
     client.destroy();
   });
 
+  it("stops running requests while the client leaves replies unread, and resumes when it reads", async () => {
+    const client = await RawClient.connect(ctx.server.port);
+    await client.login(USER, PASSWORD);
+    const spid = ctx.recorded.logins.at(-1)!.connection.spid;
+    const ran = (): number => ctx.recorded.executes.filter((e) => e.spid === spid).length;
+    client.socket.pause();
+    const requests = 120; // about 17 MB of replies, far beyond the socket buffers
+    for (let i = 0; i < requests; i++) client.send(packet(TYPE.batch, EOM, batchPayload("select types")));
+    await waitFor(() => ran() > 0, 1000, "the first request to run");
+    await new Promise((r) => setTimeout(r, 300));
+    const whilePaused = ran();
+    expect(whilePaused).toBeLessThan(requests);
+    client.socket.resume();
+    for (let i = 0; i < requests; i++) expect((await client.readMessage(5000)).payload[0]).toBe(0x81);
+    expect(ran()).toBe(requests);
+    client.destroy();
+  });
+
   it("aborts the running handler and closes the session when the client disconnects mid-request", async () => {
     const client = await RawClient.connect(ctx.server.port);
     await client.login(USER, PASSWORD);
