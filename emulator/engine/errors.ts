@@ -48,7 +48,11 @@ const MESSAGES: Record<number, MessageDefinition> = {
   263: { severity: 16, state: 1, text: "Must specify table to select from." },
   512: { severity: 16, state: 1, text: "Subquery returned more than 1 value. This is not permitted when the subquery follows =, !=, <, <= , >, >= or when the subquery is used as an expression." },
   911: { severity: 16, state: 1, text: "Database '%s' does not exist. Make sure that the name is entered correctly." },
-  1087: { severity: 15, state: 2, text: 'Must declare the table variable "%s".' },
+  1038: {
+    severity: 15,
+    state: 4,
+    text: 'An object or column name is missing or empty. For SELECT INTO statements, verify each column has a name. For other statements, look for empty alias names. Aliases defined as "" or [] are not allowed. Change the alias to a valid name.',
+  },
   2740: { severity: 16, state: 1, text: "SET LANGUAGE failed because '%s' is not an official language name or a language alias on this SQL Server." },
   2741: { severity: 16, state: 1, text: "SET DATEFORMAT date order '%s' is invalid." },
   2742: { severity: 16, state: 1, text: "SET DATEFIRST %s is out of range." },

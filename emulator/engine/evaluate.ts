@@ -277,7 +277,7 @@ function compileAny(e: Expr, scope: Scope): CompiledExpr {
       return {
         type: BIT,
         evaluate: (env, ctx) => {
-          const c = compareValues(l.evaluate(env, ctx), r.evaluate(env, ctx), ctx.session.settings.dateFormat);
+          const c = compareValues(l.evaluate(env, ctx), r.evaluate(env, ctx), ctx.session.settings.dateFormat, l.type, r.type);
           return c === null ? null : test(c);
         },
       };
@@ -322,7 +322,7 @@ function compileAny(e: Expr, scope: Scope): CompiledExpr {
           const v = operand.evaluate(env, ctx);
           let unknown = false;
           for (const item of list) {
-            const c = compareValues(v, item.evaluate(env, ctx), ctx.session.settings.dateFormat);
+            const c = compareValues(v, item.evaluate(env, ctx), ctx.session.settings.dateFormat, operand.type, item.type);
             if (c === 0) return !e.negated;
             if (c === null) unknown = true;
           }

@@ -37,7 +37,7 @@ export interface LexerOptions {
   quotedIdentifier?: boolean;
 }
 
-/** SQL Server's limit for identifiers (sysname). */
+/** SQL Server's limit for identifiers: sysname is nvarchar(128), so UTF-16 code units are counted. */
 export const MAX_IDENTIFIER_LENGTH = 128;
 
 const OPERATORS = ["<>", "!=", "<=", ">=", "!<", "!>", "::", "+=", "-=", "=", "<", ">", "(", ")", ",", ".", ";", "+", "-", "*", "/", "%", "&", "|", "^", "~"];
@@ -139,6 +139,7 @@ export function tokenize(sql: string, options: LexerOptions = {}): Token[] {
       const s = readDelimited(i + 1, "]");
       if (!s) throw unclosed(i + 1);
       if (s.value.length > MAX_IDENTIFIER_LENGTH) throw tooLong(s.value, line);
+      if (s.value.length === 0) throw compileError(1038, line);
       push("quoted", i, s.end, s.value);
       i = s.end;
       continue;
@@ -148,6 +149,7 @@ export function tokenize(sql: string, options: LexerOptions = {}): Token[] {
       if (!s) throw unclosed(i + 1);
       if (quotedIdentifier) {
         if (s.value.length > MAX_IDENTIFIER_LENGTH) throw tooLong(s.value, line);
+        if (s.value.length === 0) throw compileError(1038, line);
         push("quoted", i, s.end, s.value);
       } else push("string", i, s.end, s.value, { unicode: false });
       i = s.end;

@@ -68,7 +68,7 @@ export function toDate(v: SqlValue, format: DateFormat): Date | null {
  * Compares two values under SQL Server's rules; `null` when either is NULL (UNKNOWN). Mixed types
  * convert toward the type of higher precedence: datetime > numbers > strings > varbinary.
  */
-export function compareValues(a: SqlValue, b: SqlValue, format: DateFormat): number | null {
+export function compareValues(a: SqlValue, b: SqlValue, format: DateFormat, typeA?: SqlType, typeB?: SqlType): number | null {
   if (a === null || b === null) return null;
   if (a instanceof Date || b instanceof Date) {
     const x = toDate(a, format)!.getTime();
@@ -77,8 +77,8 @@ export function compareValues(a: SqlValue, b: SqlValue, format: DateFormat): num
   }
   const numeric = (v: SqlValue) => typeof v === "number" || typeof v === "bigint" || typeof v === "boolean";
   if (numeric(a) || numeric(b)) {
-    const x = toNumber(a)!;
-    const y = toNumber(b)!;
+    const x = toNumber(a, typeA)!;
+    const y = toNumber(b, typeB)!;
     return x < y ? -1 : x > y ? 1 : 0;
   }
   if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return Buffer.compare(a, b);

@@ -119,7 +119,7 @@ function unsupportedTarget(s: TokenStream, verb: string): never {
   const t = s.peek();
   if (t.kind !== "word") throw s.syntaxError();
   const what = [t.value.toUpperCase()];
-  const two = ["SYMMETRIC", "ASYMMETRIC", "SERVER", "AVAILABILITY", "EVENT", "DATABASE", "SERVICE", "APPLICATION", "COLUMN", "EXTERNAL", "FULLTEXT", "PARTITION", "SECURITY", "CRYPTOGRAPHIC", "REMOTE", "RESOURCE", "WORKLOAD"];
+  const two = ["SYMMETRIC", "ASYMMETRIC", "SERVER", "AVAILABILITY", "EVENT", "SERVICE", "APPLICATION", "COLUMN", "EXTERNAL", "FULLTEXT", "PARTITION", "SECURITY", "CRYPTOGRAPHIC", "REMOTE", "RESOURCE", "WORKLOAD"];
   if (two.includes(what[0]!) && s.peek(1).kind === "word") what.push(s.peek(1).value.toUpperCase());
   throw s.unsupported(`${verb} ${what.join(" ")}`, t.line);
 }

@@ -263,9 +263,9 @@ function parseSelectItem(s: TokenStream): SelectItem {
     return { kind: "star", qualifier };
   }
   if (s.peek().kind === "variable" && s.isOperator("=", 1)) throw s.unsupported("SELECT @variable = … assignment");
-  // `alias = expression`, the T-SQL spelling of a column alias.
-  if (s.isName() && s.isOperator("=", 1)) {
-    const alias = s.name();
+  // `alias = expression` (alias a name or a string), the T-SQL spelling of a column alias.
+  if ((s.isName() || s.peek().kind === "string") && s.isOperator("=", 1)) {
+    const alias = s.next().value;
     s.next();
     return { kind: "expr", expr: parseExpression(s), alias };
   }
