@@ -30,9 +30,9 @@ const INTEGER_RANGE: Record<string, [bigint, bigint]> = {
   int: [-2147483648n, 2147483647n],
   bigint: [-9223372036854775808n, 9223372036854775807n],
 };
-/** DATETIME covers 1753-01-01 through 9999-12-31. */
-const DATETIME_MIN_MS = Date.UTC(1753, 0, 1);
-const DATETIME_MAX_MS = Date.UTC(10000, 0, 1);
+/** DATETIME covers 1753-01-01 through 9999-12-31, here as days since 0001-01-01. */
+const DATETIME_MIN_DAYS = splitUtc(new Date(Date.UTC(1753, 0, 1))).days;
+const DATETIME_MAX_DAYS = splitUtc(new Date(Date.UTC(9999, 11, 31))).days;
 
 /** The declared size in bytes of a (n)varchar/varbinary column, or MAX. */
 function declaredBytes(column: Column): number {
@@ -99,14 +99,15 @@ export function writeColumnValue(w: ByteWriter, column: Column, value: Exclude<S
     }
     case "datetime": {
       const date = toDate(column, value);
-      if (date.getTime() < DATETIME_MIN_MS || date.getTime() >= DATETIME_MAX_MS) {
-        throw new ValueEncodingError(`column '${column.name}': ${date.toISOString()} is outside the datetime range`);
-      }
       let { days, msOfDay } = splitUtc(date);
       let ticks = Math.round((msOfDay * 3) / 10);
       if (ticks === DATETIME_TICKS_PER_DAY) {
         days += 1;
         ticks = 0;
+      }
+      // Checked after rounding: 9999-12-31 23:59:59.999 rounds into year 10000, as in SQL Server.
+      if (days < DATETIME_MIN_DAYS || days > DATETIME_MAX_DAYS) {
+        throw new ValueEncodingError(`column '${column.name}': ${date.toISOString()} is outside the datetime range`);
       }
       w.u8(8).i32(days - DAYS_0001_TO_1900).u32(ticks);
       return;

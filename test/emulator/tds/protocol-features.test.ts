@@ -3,10 +3,12 @@
  * transaction descriptors, RESETCONNECTION, database changes, OUTPUT parameters, prepared
  * statements, unknown procedures, handler failures and faults, cancel edge cases, many connections.
  */
+import * as net from "node:net";
 import sql from "mssql";
 import type { Connection } from "tedious";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeCertificate, mssqlConfig, SERVER_NAME, startFakeServer, waitFor } from "./fixtures";
+import { startTdsServer } from "../../../emulator/tds/server";
+import { fakeHandler, makeCertificate, mssqlConfig, SERVER_NAME, startFakeServer, waitFor } from "./fixtures";
 import { call, closeTedious, connectTedious, run } from "./tedious-client";
 
 let tlsMaterial: { key: string; cert: string };
@@ -270,5 +272,27 @@ describe("many connections", () => {
     const fresh = await new sql.ConnectionPool(mssqlConfig(own.server.port, "off", tlsMaterial.cert)).connect();
     expect((await fresh.request().query("select 1")).recordset).toEqual([{ "": 1 }]);
     await fresh.close();
+  });
+});
+
+describe("server lifecycle", () => {
+  it("starts in well under a second on 127.0.0.1 and closes with connections open", async () => {
+    const started = performance.now();
+    const server = await startTdsServer({ serverName: "LIFECYCLE", tls: tlsMaterial, handler: fakeHandler().handler });
+    expect(performance.now() - started).toBeLessThan(250);
+    expect(server.host).toBe("127.0.0.1");
+    expect(server.port).toBeGreaterThan(0);
+    const connection = await connectTedious(server.port);
+    const ended = new Promise<void>((resolve) => connection.once("end", () => resolve()));
+    await server.close();
+    await ended;
+    expect(server.connectionCount()).toBe(0);
+    const refused = await new Promise<string>((resolve) => net.connect(server.port, "127.0.0.1").once("error", (e: NodeJS.ErrnoException) => resolve(e.code!)));
+    expect(refused).toBe("ECONNREFUSED");
+  });
+
+  it("rejects when the port is taken", async () => {
+    const error = await startTdsServer({ serverName: "DUP", tls: tlsMaterial, handler: fakeHandler().handler, port: ctx.server.port }).catch((e: NodeJS.ErrnoException) => e);
+    expect((error as NodeJS.ErrnoException).code).toBe("EADDRINUSE");
   });
 });
