@@ -30,7 +30,7 @@ const INTEGER_RANGE: Record<string, [bigint, bigint]> = {
   int: [-2147483648n, 2147483647n],
   bigint: [-9223372036854775808n, 9223372036854775807n],
 };
-/** DATETIME covers 1753-01-01 through 9999-12-31, here as days since 0001-01-01. */
+/** DATETIME covers 1753-01-01 through 9999-12-31 (DATETIME2 from 0001-01-01), here as days since 0001-01-01. */
 const DATETIME_MIN_DAYS = splitUtc(new Date(Date.UTC(1753, 0, 1))).days;
 const DATETIME_MAX_DAYS = splitUtc(new Date(Date.UTC(9999, 11, 31))).days;
 
@@ -93,7 +93,11 @@ export function writeColumnValue(w: ByteWriter, column: Column, value: Exclude<S
       w.u8(1).u8(toBit(column, value) ? 1 : 0);
       return;
     case "datetime2": {
-      const { days, msOfDay } = splitUtc(toDate(column, value));
+      const date = toDate(column, value);
+      const { days, msOfDay } = splitUtc(date);
+      if (days < 0 || days > DATETIME_MAX_DAYS) {
+        throw new ValueEncodingError(`column '${column.name}': ${date.toISOString()} is outside the datetime2 range`);
+      }
       w.u8(8).uintLE(msToTimeUnits(msOfDay, DATETIME2_SCALE), 5).uintLE(days, 3);
       return;
     }

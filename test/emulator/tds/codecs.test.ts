@@ -197,6 +197,8 @@ describe("value codecs", () => {
     );
     expect(() => roundTrip({ name: "c", type: "datetime" }, new Date(Date.UTC(1700, 0, 1)))).toThrow("outside the datetime range");
     expect(() => roundTrip({ name: "c", type: "datetime" }, new Date(max))).toThrow("outside the datetime range");
+    expect(() => roundTrip({ name: "c", type: "datetime2" }, new Date(min - 1))).toThrow("outside the datetime2 range");
+    expect(() => roundTrip({ name: "c", type: "datetime2" }, new Date(max + 1))).toThrow("outside the datetime2 range");
     expect(roundTrip({ name: "c", type: "datetime" }, new Date(max - 1))).toEqual(new Date(max - 2));
   });
 
