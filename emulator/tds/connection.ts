@@ -187,8 +187,10 @@ export class TdsConnection {
     this.pumping = true;
     try {
       while (this.queue.length > 0 && !this.closed) {
-        await this.clientCaughtUp();
-        if (this.closed) break;
+        if (this.socket.writableLength > MAX_UNREAD_REPLY_BYTES) {
+          await this.clientCaughtUp();
+          if (this.closed) break;
+        }
         const { message, state } = this.queue.shift()!;
         this.queuedBytes -= message.payload.length;
         await this.dispatch(message, state);
@@ -201,9 +203,8 @@ export class TdsConnection {
     }
   }
 
-  /** Waits while too much of what was sent is still unread by the client. */
+  /** Waits until the socket has flushed what the client left unread (or closed). */
   private async clientCaughtUp(): Promise<void> {
-    if (this.socket.writableLength <= MAX_UNREAD_REPLY_BYTES) return;
     await new Promise<void>((resolve) => {
       const done = (): void => {
         this.socket.off("drain", done);

@@ -3,7 +3,7 @@
  * ids and DONE status bits, plus the error type every parser throws on malformed input.
  */
 
-/** Packet header `Type` byte (MS-TDS 2.2.3.1.1). */
+/** Packet header `Type` byte (MS-TDS 2.2.3.1.1). BULK_LOAD (0x07) is not accepted. */
 export const PacketType = {
   /** SQL_BATCH: UCS-2 SQL text after ALL_HEADERS. */
   SqlBatch: 0x01,
@@ -13,8 +13,6 @@ export const PacketType = {
   Reply: 0x04,
   /** ATTENTION: cancel the request in flight (header only). */
   Attention: 0x06,
-  /** BULK_LOAD (not supported by this server). */
-  BulkLoad: 0x07,
   /** TRANSACTION_MANAGER request (begin/commit/rollback/save). */
   TransactionManager: 0x0e,
   /** LOGIN7. */
@@ -23,7 +21,10 @@ export const PacketType = {
   Prelogin: 0x12,
 } as const;
 
-/** Packet header `Status` bits (MS-TDS 2.2.3.1.2). */
+/**
+ * Packet header `Status` bits (MS-TDS 2.2.3.1.2). RESETCONNECTIONSKIPTRAN (0x10) is not acted on:
+ * `TdsSession.reset()` always rolls back, and no client used here sends it.
+ */
 export const PacketStatus = {
   /** Last packet of a message. */
   EndOfMessage: 0x01,
@@ -31,8 +32,6 @@ export const PacketStatus = {
   Ignore: 0x02,
   /** Reset the session before running this request. */
   ResetConnection: 0x08,
-  /** Reset the session but keep its transaction. */
-  ResetConnectionSkipTran: 0x10,
 } as const;
 
 /** Size of the packet header in bytes. */
@@ -61,7 +60,6 @@ export const DoneStatus = {
   Error: 0x02,
   Count: 0x10,
   Attention: 0x20,
-  ServerError: 0x100,
 } as const;
 
 /** ENVCHANGE `Type` values this server emits (MS-TDS 2.2.7.9). */
