@@ -5,8 +5,8 @@
  * separate DONE(ATTN) message). Any protocol violation closes this connection and nothing else.
  */
 import type * as net from "node:net";
-import type { SqlMessage } from "../results";
-import type { ConnectionInfo, LoginRequest, SessionReply, TdsHandler, TdsSession } from "./handler";
+import { authenticate } from "./authenticate";
+import type { SessionReply, TdsHandler, TdsSession } from "./handler";
 import { parseLogin7 } from "./login7";
 import { encodeMessage, MessageAssembler, type TdsMessage } from "./packets";
 import { answerEncryption, Encryption, parsePrelogin, buildPreloginReply, type ServerVersion } from "./prelogin";
@@ -248,53 +248,31 @@ export class TdsConnection {
   private async login(message: TdsMessage): Promise<void> {
     const login = parseLogin7(message.payload);
     this.phase = "authenticating";
-    const request: LoginRequest = {
-      userName: login.userName,
-      password: login.password,
-      database: login.database,
-      appName: login.appName,
-      hostName: login.hostName,
-      serverName: login.serverName,
-      language: login.language,
-      packetSize: login.packetSize,
-    };
-    const info: ConnectionInfo = {
+    const outcome = await authenticate(login, this.settings.handler, {
       spid: this.spid,
       remoteAddress: this.socket.remoteAddress ?? "",
       remotePort: this.socket.remotePort ?? 0,
       encryption: this.transport.mode,
-    };
-    const failure = (text: string, number = 18456): SqlMessage => ({ number, state: 1, class: 14, message: text, line: 1 });
-    let result: Awaited<ReturnType<TdsHandler["login"]>>;
-    if (login.integratedSecurity) {
-      result = { error: failure("Login failed. The login is from an untrusted domain and cannot be used with Integrated authentication.", 18452) };
-    } else {
-      try {
-        result = await this.settings.handler.login(request, info);
-      } catch (error) {
-        result = { error: failure(`Login failed for user '${login.userName}'. ${replies.describeError(error)}`) };
-      }
+    });
+    if ("error" in outcome) {
+      this.send(replies.encodeLoginFailure(outcome.error, this.settings.serverName));
+      this.end();
+      return;
     }
-    if (typeof result !== "object" || result === null) result = { error: failure(`Login failed for user '${login.userName}'.`) };
-    if ("session" in result && result.session) {
-      this.session = result.session;
-      if (this.closed) return; // The client left during authentication; pump closes the session.
-      this.packetSize = Math.min(MAX_PACKET_SIZE, Math.max(MIN_PACKET_SIZE, login.packetSize || replies.DEFAULT_PACKET_SIZE));
-      this.phase = "ready";
-      clearTimeout(this.loginTimer);
-      const payload = replies.encodeLoginSuccess({
-        database: result.database,
+    this.session = outcome.session;
+    if (this.closed) return; // The client left during authentication; pump closes the session.
+    this.packetSize = Math.min(MAX_PACKET_SIZE, Math.max(MIN_PACKET_SIZE, login.packetSize || replies.DEFAULT_PACKET_SIZE));
+    this.phase = "ready";
+    clearTimeout(this.loginTimer);
+    this.send(
+      replies.encodeLoginSuccess({
+        database: outcome.database,
         language: login.language || "us_english",
         packetSize: this.packetSize,
         serverName: this.settings.serverName,
         version: this.settings.version,
-      });
-      this.send(payload);
-      return;
-    }
-    const error = "error" in result && result.error ? result.error : failure(`Login failed for user '${login.userName}'.`);
-    this.send(replies.encodeLoginFailure(error, this.settings.serverName));
-    this.end();
+      }),
+    );
   }
 
   /** Runs one SQL_BATCH, RPC or TRANSACTION_MANAGER request and sends its reply. */

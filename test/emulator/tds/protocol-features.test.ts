@@ -291,6 +291,28 @@ describe("server lifecycle", () => {
     expect(refused).toBe("ECONNREFUSED");
   });
 
+  it("reports a handler that throws during login as ELOGIN with the reason", async () => {
+    const server = await startTdsServer({ serverName: "THROWS", tls: tlsMaterial, handler: { login: async () => Promise.reject(new Error("database offline")) } });
+    try {
+      const error = (await new sql.ConnectionPool(mssqlConfig(server.port, "off", tlsMaterial.cert)).connect().catch((e: unknown) => e)) as sql.ConnectionError;
+      expect([error.code, error.message]).toEqual(["ELOGIN", "Login failed for user 'sa'. database offline"]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("refuses integrated (NTLM) authentication with error 18452", async () => {
+    const { Connection } = await import("tedious");
+    const connection = new Connection({
+      server: "127.0.0.1",
+      authentication: { type: "ntlm", options: { userName: "u", password: "p", domain: "CORP" } },
+      options: { port: ctx.server.port, encrypt: false, connectTimeout: 5000 },
+    });
+    connection.on("error", () => undefined);
+    const error = await new Promise<Error & { code?: string }>((resolve) => connection.connect((e) => resolve(e!)));
+    expect([error.code, error.message]).toEqual(["ELOGIN", "Login failed. The login is from an untrusted domain and cannot be used with Integrated authentication."]);
+  });
+
   it("rejects when the port is taken", async () => {
     const error = await startTdsServer({ serverName: "DUP", tls: tlsMaterial, handler: fakeHandler().handler, port: ctx.server.port }).catch((e: NodeJS.ErrnoException) => e);
     expect((error as NodeJS.ErrnoException).code).toBe("EADDRINUSE");
