@@ -1,0 +1,63 @@
+// The main Pulumi program of this repository: a mirroring or availability-group topology described
+// entirely by stack configuration, so the same program is promoted from `dev` to `prod` by stack
+// files alone (see Pulumi.dev.yaml and Pulumi.prod.yaml).
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { MirroringTopology, type InstanceSpec } from "pulumi-mssql-mirroring";
+
+/** One instance in stack config. */
+interface InstanceConfig {
+  name: string;
+  server: string;
+  port?: number;
+  endpointPort?: number;
+  endpointHost?: string;
+}
+
+/** The `topology` config object. */
+interface TopologyConfig {
+  partners?: InstanceConfig[];
+  witness?: InstanceConfig;
+  replicas?: InstanceConfig[];
+  encryption?: "REQUIRED" | "SUPPORTED" | "DISABLED";
+  algorithm?: "AES" | "RC4" | "AES RC4" | "RC4 AES";
+  certificateValidityDays?: number;
+}
+
+const config = new pulumi.Config();
+const topology = config.requireObject<TopologyConfig>("topology");
+const user = config.get("sqlLogin") ?? "sa";
+const password = config.requireSecret("sqlPassword");
+const masterKeyPassword = config.requireSecret("masterKeyPassword");
+const caFile = config.get("tlsCaFile");
+const ca = caFile ? fs.readFileSync(path.resolve(caFile), "utf8") : undefined;
+
+const instance = (i: InstanceConfig): InstanceSpec => ({
+  name: i.name,
+  connection: { server: i.server, port: i.port, user, password, ca, trustServerCertificate: config.getBoolean("trustServerCertificate") },
+  masterKeyPassword,
+  endpointHost: i.endpointHost,
+  endpoint: { port: i.endpointPort },
+});
+
+const mesh = new MirroringTopology(pulumi.getStack(), {
+  partners: topology.partners?.map(instance) as [InstanceSpec, InstanceSpec] | undefined,
+  witness: topology.witness ? instance(topology.witness) : undefined,
+  replicas: topology.replicas?.map(instance),
+  encryption: topology.encryption,
+  algorithm: topology.algorithm,
+  certificate: { validityDays: topology.certificateValidityDays },
+});
+
+/** `TCP://host:port` of every endpoint. */
+export const endpointUrls = mesh.endpointUrls;
+/** Each instance's certificate: name, thumbprint and expiry. */
+export const certificates = pulumi.all(
+  Object.fromEntries(
+    Object.entries(mesh.instances).map(([name, i]) => [
+      name,
+      pulumi.all({ name: i.certificate.certificateName, thumbprint: i.certificate.thumbprint, expiryDate: i.certificate.expiryDate }),
+    ]),
+  ),
+);

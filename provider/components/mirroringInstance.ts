@@ -1,0 +1,142 @@
+/**
+ * `MirroringInstance`: the outbound side of one instance — master key → certificate → endpoint
+ * (+ an optional certificate backup). Its certificate's public key is what peers import.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { Certificate } from "../resources/certificate";
+import { CertificateBackup } from "../resources/certificateBackup";
+import type { ConnectionArgs } from "../resources/connection";
+import { MasterKey } from "../resources/masterKey";
+import {
+  MirroringEndpoint,
+  type EncryptionAlgorithm,
+  type EndpointEncryption,
+  type EndpointRole,
+  type EndpointState,
+} from "../resources/mirroringEndpoint";
+
+/** Endpoint settings of an instance. */
+export interface InstanceEndpointArgs {
+  /** Endpoint name. Default `hadr_endpoint`. */
+  name?: pulumi.Input<string>;
+  /** `LISTENER_PORT`. Default 5022. */
+  port?: pulumi.Input<number>;
+  /** `LISTENER_IP`. Default `ALL`. */
+  listenerIp?: pulumi.Input<string>;
+  /** `STATE`. Default `STARTED`. */
+  state?: pulumi.Input<EndpointState>;
+  /** Per-instance `ENCRYPTION` (overrides the topology's). Default `REQUIRED`. */
+  encryption?: EndpointEncryption;
+  /** Per-instance `ALGORITHM` (overrides the topology's). Default `AES`. */
+  algorithm?: EncryptionAlgorithm;
+  /** Owning login. Default: the connecting login. */
+  owner?: pulumi.Input<string>;
+  /** Adopt the instance's existing DATABASE_MIRRORING endpoint (restored on destroy). Default `false`. */
+  adopt?: pulumi.Input<boolean>;
+}
+
+/** Certificate settings of an instance. */
+export interface InstanceCertificateArgs {
+  /** Fixed certificate name. Default: generated, and regenerated on every rotation. */
+  name?: pulumi.Input<string>;
+  /** `WITH SUBJECT`. Default `mirroring <instance name>`. */
+  subject?: pulumi.Input<string>;
+  /** `START_DATE`, ISO-8601 UTC. Default: now. */
+  startDate?: pulumi.Input<string>;
+  /** `EXPIRY_DATE`, ISO-8601 UTC. Default: start + validityDays. */
+  expiryDate?: pulumi.Input<string>;
+  /** Validity in days when no expiry date is given. Default 365. */
+  validityDays?: pulumi.Input<number>;
+}
+
+/** Arguments of {@link MirroringInstance}. */
+export interface MirroringInstanceArgs {
+  /** How to reach the instance. */
+  connection: ConnectionArgs;
+  /** Password of the master key (secret). Only used if this stack creates the key. */
+  masterKeyPassword: pulumi.Input<string>;
+  /** Adopt an existing master key (never altered or dropped). Default `true`. */
+  adoptMasterKey?: pulumi.Input<boolean>;
+  /** Host name peers use to reach the endpoint. Default `connection.server`. */
+  endpointHost?: pulumi.Input<string>;
+  /** Endpoint settings. */
+  endpoint?: InstanceEndpointArgs;
+  /** `ROLE` of the endpoint. Default `ALL`. */
+  role?: pulumi.Input<EndpointRole>;
+  /** Certificate settings. */
+  certificate?: InstanceCertificateArgs;
+  /** Back the certificate up to files on the server (optional). */
+  backup?: { file: pulumi.Input<string>; privateKey?: { file: pulumi.Input<string>; password: pulumi.Input<string> } };
+  /**
+   * Resources that must exist before the endpoint switches to a (new) certificate: the peers'
+   * imports of this instance's certificate. This is what makes a rotation cut no connection.
+   */
+  endpointDependsOn?: pulumi.Input<pulumi.Input<pulumi.Resource>[]>;
+}
+
+/** Master key, certificate and endpoint of one instance. */
+export class MirroringInstance extends pulumi.ComponentResource {
+  /** The master key of `master`. */
+  readonly masterKey: MasterKey;
+  /** The endpoint certificate. */
+  readonly certificate: Certificate;
+  /** The DATABASE_MIRRORING endpoint. */
+  readonly endpoint: MirroringEndpoint;
+  /** The certificate backup, when requested. */
+  readonly backup?: CertificateBackup;
+  /** `TCP://host:port` of the endpoint. */
+  readonly endpointUrl: pulumi.Output<string>;
+  /** The certificate's public part (DER, base64), for peers to import. */
+  readonly publicKey: pulumi.Output<string>;
+
+  constructor(name: string, args: MirroringInstanceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mssql-mirroring:index:MirroringInstance", name, {}, opts);
+    const connection = args.connection;
+    this.masterKey = new MasterKey(
+      `${name}-master-key`,
+      { connection, password: args.masterKeyPassword, adopt: args.adoptMasterKey ?? true },
+      { parent: this },
+    );
+    this.certificate = new Certificate(
+      `${name}-certificate`,
+      {
+        connection,
+        name: args.certificate?.name,
+        subject: args.certificate?.subject ?? `mirroring ${name}`,
+        startDate: args.certificate?.startDate,
+        expiryDate: args.certificate?.expiryDate,
+        validityDays: args.certificate?.validityDays,
+      },
+      { parent: this, dependsOn: [this.masterKey] },
+    );
+    const endpoint = args.endpoint ?? {};
+    this.endpoint = new MirroringEndpoint(
+      `${name}-endpoint`,
+      {
+        connection,
+        name: endpoint.name,
+        port: endpoint.port,
+        listenerIp: endpoint.listenerIp,
+        state: endpoint.state,
+        encryption: endpoint.encryption,
+        algorithm: endpoint.algorithm,
+        owner: endpoint.owner,
+        adopt: endpoint.adopt,
+        role: args.role,
+        endpointHost: args.endpointHost,
+        certificateName: this.certificate.certificateName,
+      },
+      { parent: this, dependsOn: args.endpointDependsOn ?? [] },
+    );
+    if (args.backup) {
+      this.backup = new CertificateBackup(
+        `${name}-certificate-backup`,
+        { connection, certificateName: this.certificate.certificateName, file: args.backup.file, privateKey: args.backup.privateKey },
+        { parent: this },
+      );
+    }
+    this.endpointUrl = this.endpoint.url;
+    this.publicKey = this.certificate.publicKey;
+    this.registerOutputs({ endpointUrl: this.endpointUrl, thumbprint: this.certificate.thumbprint, certificateName: this.certificate.certificateName });
+  }
+}

@@ -1,0 +1,129 @@
+/** `Login`: a SQL login that stands for a peer instance's identity on inbound mirroring connections. */
+import { randomBytes } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { createLogin, dropLogin, readLogin, updateLogin, type LoginRecord } from "../sql";
+import { MssqlResource } from "./base";
+import { Checker } from "./checks";
+import { checkConnection, connectionInput, type ConnectionArgs } from "./connection";
+import { clientFor, differs, diffResult, GONE, ObjectExistsError, objectId, withoutProvider, type Props } from "./lifecycle";
+
+/** Arguments of {@link Login}. */
+export interface LoginArgs {
+  /** The instance. Changing server or port replaces the login. */
+  connection: ConnectionArgs;
+  /** `CREATE LOGIN <name>`. No backslash (SQL logins). Changing it replaces the login. */
+  name: pulumi.Input<string>;
+  /**
+   * `WITH PASSWORD`. Default: 32 random characters generated at create time and kept as a secret
+   * output — nobody logs in with a mirroring login, the certificate authenticates. Updated in place.
+   */
+  password?: pulumi.Input<string>;
+  /** `CHECK_POLICY`. Default `true` (SQL Server's default). Updated in place. */
+  checkPolicy?: pulumi.Input<boolean>;
+}
+
+/** A SQL login. */
+export class Login extends MssqlResource {
+  /** Login name. */
+  declare readonly name: pulumi.Output<string>;
+  /** `sys.server_principals.principal_id`. */
+  declare readonly principalId: pulumi.Output<number>;
+  /** `sys.server_principals.sid`, hex. */
+  declare readonly sid: pulumi.Output<string>;
+  /** The password in effect (given or generated). Secret. */
+  declare readonly password: pulumi.Output<string>;
+  /** `sys.server_principals.is_disabled`. */
+  declare readonly isDisabled: pulumi.Output<boolean>;
+
+  constructor(name: string, args: LoginArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      "Login",
+      name,
+      {
+        connection: connectionInput(args.connection),
+        name: args.name,
+        password: args.password === undefined ? undefined : pulumi.secret(args.password),
+        checkPolicy: args.checkPolicy,
+        principalId: undefined,
+        sid: undefined,
+        isDisabled: undefined,
+      },
+      opts,
+      ["password"],
+    );
+  }
+}
+
+/**
+ * A password nobody needs to know: 32 random URL-safe characters plus one of each class, so it
+ * passes any Windows password policy (CHECK_POLICY = ON).
+ */
+export function generatePassword(): string {
+  return `${randomBytes(24).toString("base64url")}Aa1!`;
+}
+
+function outputs(inputs: Props, record: LoginRecord, password: string): Props {
+  return {
+    ...(withoutProvider(inputs) as Props),
+    name: record.name,
+    password,
+    principalId: record.principalId,
+    sid: record.sid,
+    isDisabled: record.isDisabled,
+    checkPolicy: record.checkPolicy ?? inputs.checkPolicy,
+  };
+}
+
+/** The provider behind {@link Login}. */
+export const loginProvider: pulumi.dynamic.ResourceProvider = {
+  async check(_olds, news) {
+    const c = new Checker(news);
+    const connection = checkConnection(news.connection, c.failures);
+    const name = c.sysname("name", { required: true, login: true });
+    c.password("password", { maxLength: 128 });
+    const checkPolicy = c.boolean("checkPolicy", true);
+    return { inputs: { ...news, connection, name, checkPolicy }, failures: c.failures };
+  },
+
+  async diff(_id, olds: Props, news: Props) {
+    const updates: string[] = [];
+    // No password given means "keep the generated one".
+    if (differs(news.password, olds.password)) updates.push("password");
+    if (differs(news.checkPolicy, olds.checkPolicy)) updates.push("checkPolicy");
+    return diffResult(olds, news, news.name !== olds.name ? ["name"] : [], updates);
+  },
+
+  async create(inputs: Props) {
+    const client = clientFor(inputs.connection);
+    const password = (inputs.password as string | undefined) ?? generatePassword();
+    const { record, existedBefore } = await createLogin(client, { name: inputs.name as string, password, checkPolicy: inputs.checkPolicy as boolean });
+    if (existedBefore) {
+      throw new ObjectExistsError("login", inputs.name as string, client.target, "drop it or choose another name (its password cannot be verified, so it is not taken over)");
+    }
+    return { id: objectId(inputs.connection, "login", record.name), outs: outputs(inputs, record, password) };
+  },
+
+  async read(id, props: Props) {
+    const record = await readLogin(clientFor(props.connection), props.name as string);
+    if (record === undefined) return GONE;
+    return { id, props: outputs(props, record, props.password as string) };
+  },
+
+  async update(_id, olds: Props, news: Props) {
+    const client = clientFor(news.connection);
+    const current = await readLogin(client, news.name as string);
+    if (current === undefined) {
+      throw new Error(`login [${String(news.name)}] on ${client.target} no longer exists; run pulumi refresh, then pulumi up to recreate it`);
+    }
+    const password = (news.password as string | undefined) ?? (olds.password as string);
+    const record = await updateLogin(client, current, {
+      ...(password !== olds.password ? { password } : {}),
+      checkPolicy: news.checkPolicy as boolean,
+    });
+    return { outs: outputs(news, record, password) };
+  },
+
+  async delete(_id, props: Props) {
+    await dropLogin(clientFor(props.connection), props.name as string);
+  },
+};

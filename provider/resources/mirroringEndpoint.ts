@@ -1,0 +1,243 @@
+/**
+ * `MirroringEndpoint`: the instance's one DATABASE_MIRRORING endpoint (database mirroring and
+ * Always On availability groups), authenticating with a certificate.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import {
+  createEndpoint,
+  dropEndpoint,
+  endpointSpecFromRecord,
+  readEndpoint,
+  readMirroringEndpoint,
+  updateEndpoint,
+  type EndpointRecord,
+  type EndpointSpec,
+} from "../sql";
+import { MssqlResource } from "./base";
+import { Checker } from "./checks";
+import { checkConnection, connectionInput, type ConnectionArgs } from "./connection";
+import { clientFor, differs, diffResult, GONE, ObjectExistsError, objectId, withoutProvider, type Props } from "./lifecycle";
+import { isUnknown } from "./unknown";
+
+/** `STATE` of an endpoint. */
+export type EndpointState = "STARTED" | "STOPPED" | "DISABLED";
+/** `ROLE` of a DATABASE_MIRRORING endpoint. */
+export type EndpointRole = "PARTNER" | "WITNESS" | "ALL";
+/** `ENCRYPTION` of a DATABASE_MIRRORING endpoint. */
+export type EndpointEncryption = "REQUIRED" | "SUPPORTED" | "DISABLED";
+/** `ALGORITHM` of a DATABASE_MIRRORING endpoint. */
+export type EncryptionAlgorithm = "AES" | "RC4" | "AES RC4" | "RC4 AES";
+
+/** Arguments of {@link MirroringEndpoint}. */
+export interface MirroringEndpointArgs {
+  /** The instance. Changing server or port replaces the endpoint. */
+  connection: ConnectionArgs;
+  /** `CREATE ENDPOINT <name>`. Default `hadr_endpoint`. Changing it drops the endpoint, then creates the new one (one per instance). */
+  name?: pulumi.Input<string>;
+  /** `LISTENER_PORT`. Default 5022. Updated in place. */
+  port?: pulumi.Input<number>;
+  /** `LISTENER_IP`: `ALL` (default), an IPv4 or an IPv6 address. Updated in place. */
+  listenerIp?: pulumi.Input<string>;
+  /** `AUTHENTICATION = CERTIFICATE <certificateName>`: a DMK-protected certificate in master. Updated in place (rotation). */
+  certificateName: pulumi.Input<string>;
+  /** `ENCRYPTION`. Default `REQUIRED`. Updated in place. */
+  encryption?: pulumi.Input<EndpointEncryption>;
+  /** `ALGORITHM`. Default `AES`; ignored when encryption is `DISABLED`. Updated in place. */
+  algorithm?: pulumi.Input<EncryptionAlgorithm>;
+  /** `ROLE`: `PARTNER` and `WITNESS` for database mirroring, `ALL` (default) for availability groups. Updated in place. */
+  role?: pulumi.Input<EndpointRole>;
+  /** `STATE`. Default `STARTED`. Updated in place. */
+  state?: pulumi.Input<EndpointState>;
+  /** `AUTHORIZATION <login>`: the owning login. Default: the connecting login. Changed with `ALTER AUTHORIZATION`. */
+  owner?: pulumi.Input<string>;
+  /** Host name peers use to reach this endpoint, for {@link MirroringEndpoint.url}. Default `connection.server`. */
+  endpointHost?: pulumi.Input<string>;
+  /**
+   * Manage the instance's existing DATABASE_MIRRORING endpoint instead of failing with 7862. Its
+   * original configuration is recorded and put back on destroy. Default `false`.
+   */
+  adopt?: pulumi.Input<boolean>;
+}
+
+/** The instance's DATABASE_MIRRORING endpoint. */
+export class MirroringEndpoint extends MssqlResource {
+  /** `sys.endpoints.endpoint_id`. */
+  declare readonly endpointId: pulumi.Output<number>;
+  /** Endpoint name. */
+  declare readonly name: pulumi.Output<string>;
+  /** `sys.tcp_endpoints.port`. */
+  declare readonly port: pulumi.Output<number>;
+  /** `TCP://<endpointHost>:<port>`: the address partners and replicas use. */
+  declare readonly url: pulumi.Output<string>;
+  /** `sys.endpoints.state_desc`. */
+  declare readonly state: pulumi.Output<string>;
+  /** `sys.database_mirroring_endpoints.role_desc`. */
+  declare readonly role: pulumi.Output<string>;
+  /** Certificate the endpoint authenticates with. */
+  declare readonly certificateName: pulumi.Output<string>;
+  /** Owning login (`SUSER_NAME(principal_id)`). */
+  declare readonly owner: pulumi.Output<string>;
+  /** True when this stack adopted an existing endpoint (it is restored, not dropped, on destroy). */
+  declare readonly adopted: pulumi.Output<boolean>;
+
+  constructor(name: string, args: MirroringEndpointArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      "MirroringEndpoint",
+      name,
+      {
+        connection: connectionInput(args.connection),
+        name: args.name,
+        port: args.port,
+        listenerIp: args.listenerIp,
+        certificateName: args.certificateName,
+        encryption: args.encryption,
+        algorithm: args.algorithm,
+        role: args.role,
+        state: args.state,
+        owner: args.owner,
+        endpointHost: args.endpointHost,
+        adopt: args.adopt,
+        endpointId: undefined,
+        url: undefined,
+        adopted: undefined,
+      },
+      opts,
+    );
+  }
+}
+
+/** Default endpoint name (the name SQL Server's availability-group wizard uses). */
+export const DEFAULT_ENDPOINT_NAME = "hadr_endpoint";
+/** Default `LISTENER_PORT`. */
+export const DEFAULT_ENDPOINT_PORT = 5022;
+const STATES = ["STARTED", "STOPPED", "DISABLED"] as const;
+const ROLES = ["PARTNER", "WITNESS", "ALL"] as const;
+const ENCRYPTIONS = ["REQUIRED", "SUPPORTED", "DISABLED"] as const;
+const ALGORITHMS = ["AES", "RC4", "AES RC4", "RC4 AES"] as const;
+
+/** The endpoint the inputs describe, as the SQL layer takes it. */
+function specOf(inputs: Props, keepWindows?: EndpointSpec): EndpointSpec {
+  return {
+    name: inputs.name as string,
+    ...(inputs.owner !== undefined ? { owner: inputs.owner as string } : {}),
+    state: inputs.state as EndpointState,
+    port: inputs.port as number,
+    listenerIp: inputs.listenerIp as string,
+    certificateName: inputs.certificateName as string,
+    // An adopted endpoint keeps the Windows authentication its other partners may rely on.
+    ...(keepWindows?.windowsAuthentication ? { windowsAuthentication: keepWindows.windowsAuthentication, windowsFirst: keepWindows.windowsFirst } : {}),
+    encryption: inputs.encryption as EndpointEncryption,
+    ...(inputs.encryption === "DISABLED" ? {} : { algorithm: inputs.algorithm as EncryptionAlgorithm }),
+    role: inputs.role as EndpointRole,
+  };
+}
+
+function outputs(inputs: Props, record: EndpointRecord, adopted: boolean, original: EndpointSpec | undefined): Props {
+  const host = (inputs.endpointHost as string | undefined) ?? inputs.connection.server;
+  return {
+    ...(withoutProvider(inputs) as Props),
+    name: record.name,
+    endpointId: record.endpointId,
+    port: record.port,
+    listenerIp: record.ipAddress ?? "ALL",
+    certificateName: record.certificateName,
+    encryption: record.encryption,
+    // With encryption DISABLED the catalog has no algorithm; keep the declared one so diffs stay quiet.
+    algorithm: record.algorithm ?? inputs.algorithm,
+    role: record.role,
+    state: record.state,
+    owner: record.owner,
+    url: `TCP://${host.includes(":") && !host.startsWith("[") ? `[${host}]` : host}:${record.port}`,
+    adopted,
+    ...(original !== undefined ? { original } : {}),
+  };
+}
+
+/** The provider behind {@link MirroringEndpoint}. */
+export const mirroringEndpointProvider: pulumi.dynamic.ResourceProvider = {
+  async check(_olds, news) {
+    const c = new Checker(news);
+    const connection = checkConnection(news.connection, c.failures);
+    const name = c.sysname("name", { default: DEFAULT_ENDPOINT_NAME });
+    if (typeof name === "string" && name.startsWith("##")) c.fail("name", "must not start with ##: SQL Server reserves that prefix for system endpoints (7869)");
+    const port = c.port("port", DEFAULT_ENDPOINT_PORT);
+    const listenerIp = c.listenerIp("listenerIp");
+    const certificateName = c.sysname("certificateName", { required: true });
+    const encryption = c.oneOf("encryption", ENCRYPTIONS, "REQUIRED");
+    const algorithm = c.oneOf("algorithm", ALGORITHMS, "AES");
+    const role = c.oneOf("role", ROLES, "ALL");
+    const state = c.oneOf("state", STATES, "STARTED");
+    const owner = c.sysname("owner", { login: true });
+    const adopt = c.boolean("adopt", false);
+    if (news.endpointHost !== undefined && !isUnknown(news.endpointHost) && (typeof news.endpointHost !== "string" || news.endpointHost.trim() === "")) {
+      c.fail("endpointHost", "must be the host name peers use to reach this instance");
+    }
+    return {
+      inputs: { ...news, connection, name, port, listenerIp, certificateName, encryption, algorithm, role, state, adopt, ...(owner !== undefined ? { owner } : {}) },
+      failures: c.failures,
+    };
+  },
+
+  async diff(_id, olds: Props, news: Props) {
+    const updates: string[] = [];
+    for (const key of ["port", "listenerIp", "certificateName", "encryption", "role", "state", "owner", "endpointHost"]) {
+      if (differs(news[key], olds[key])) updates.push(key);
+    }
+    if (news.encryption !== "DISABLED" && differs(news.algorithm, olds.algorithm)) updates.push("algorithm");
+    const replaces = news.name !== olds.name ? ["name"] : [];
+    // One DATABASE_MIRRORING endpoint per instance: the old one must go before the new one exists.
+    return diffResult(olds, news, replaces, updates, true);
+  },
+
+  async create(inputs: Props) {
+    const client = clientFor(inputs.connection);
+    const name = inputs.name as string;
+    if (inputs.adopt) {
+      const existing = await readMirroringEndpoint(client);
+      if (existing !== undefined) {
+        if (existing.name !== name) {
+          throw new Error(
+            `unable to adopt the mirroring endpoint on ${client.target}: it is named [${existing.name}], not [${name}]; set name: ${JSON.stringify(existing.name)}`,
+          );
+        }
+        const original = endpointSpecFromRecord(existing);
+        const record = await updateEndpoint(client, existing, specOf(inputs, original));
+        return { id: objectId(inputs.connection, "endpoint", name), outs: outputs(inputs, record, true, original) };
+      }
+    }
+    const { record, existedBefore } = await createEndpoint(client, specOf(inputs));
+    if (existedBefore) {
+      throw new ObjectExistsError("mirroring endpoint", name, client.target, "set adopt: true to manage it (its settings are restored on destroy)");
+    }
+    return { id: objectId(inputs.connection, "endpoint", name), outs: outputs(inputs, record, false, undefined) };
+  },
+
+  async read(id, props: Props) {
+    const record = await readEndpoint(clientFor(props.connection), props.name as string);
+    if (record === undefined) return GONE;
+    return { id, props: outputs(props, record, props.adopted === true, props.original as EndpointSpec | undefined) };
+  },
+
+  async update(_id, olds: Props, news: Props) {
+    const client = clientFor(news.connection);
+    const current = await readEndpoint(client, news.name as string);
+    if (current === undefined) {
+      throw new Error(`mirroring endpoint [${String(news.name)}] on ${client.target} no longer exists; run pulumi refresh, then pulumi up to recreate it`);
+    }
+    const original = olds.original as EndpointSpec | undefined;
+    const record = await updateEndpoint(client, current, specOf(news, original));
+    return { outs: outputs(news, record, olds.adopted === true, original) };
+  },
+
+  async delete(_id, props: Props) {
+    const client = clientFor(props.connection);
+    const original = props.original as EndpointSpec | undefined;
+    if (props.adopted && original !== undefined) {
+      // Put an adopted endpoint back exactly as it was found.
+      const current = await readEndpoint(client, original.name);
+      if (current !== undefined) await updateEndpoint(client, current, original);
+      return;
+    }
+    await dropEndpoint(client, props.name as string);
+  },
+};

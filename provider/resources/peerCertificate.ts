@@ -1,0 +1,189 @@
+/**
+ * `PeerCertificate`: another instance's public certificate, imported into `master` and owned by the
+ * user that stands for that instance, so its inbound connections authenticate.
+ */
+import { createHash, X509Certificate } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { changeCertificateOwner, createPeerCertificate, dropCertificate, readCertificate, validateFilePath } from "../sql";
+import { MssqlResource } from "./base";
+import { certificateOutputs, chooseName } from "./certificate";
+import { Checker } from "./checks";
+import { checkConnection, connectionInput, type ConnectionArgs } from "./connection";
+import { clientFor, diffResult, GONE, ObjectExistsError, objectId, withoutProvider, type Props } from "./lifecycle";
+import { isUnknown } from "./unknown";
+
+/** Arguments of {@link PeerCertificate}. */
+export interface PeerCertificateArgs {
+  /** The receiving instance. Changing server or port replaces the certificate. */
+  connection: ConnectionArgs;
+  /**
+   * `CREATE CERTIFICATE <name>`. Default: `<namePrefix>_<first 8 hex digits of the thumbprint>`, so
+   * a new public key gets a new name and a rotation imports it beside the old one. Changing it replaces.
+   */
+  name?: pulumi.Input<string>;
+  /** Prefix of generated names. Default `mirroring_peer`. */
+  namePrefix?: pulumi.Input<string>;
+  /** `AUTHORIZATION <owner>`: the user in master that stands for the peer. Changed in place (`ALTER AUTHORIZATION`). */
+  owner: pulumi.Input<string>;
+  /**
+   * `FROM BINARY`: the peer's public certificate as DER, base64 (what {@link Certificate.publicKey}
+   * outputs) or `0x`-prefixed hex (what `CERTENCODED` shows). Changing it replaces the certificate.
+   */
+  publicKey?: pulumi.Input<string>;
+  /** `FROM FILE`: a path readable by the SQL Server service instead of {@link publicKey}. Changing it replaces. */
+  file?: pulumi.Input<string>;
+}
+
+/** A peer's public certificate in `master`. */
+export class PeerCertificate extends MssqlResource {
+  /** The certificate's name in master. */
+  declare readonly certificateName: pulumi.Output<string>;
+  /** `sys.certificates.certificate_id`. */
+  declare readonly certificateId: pulumi.Output<number>;
+  /** SHA-1 of the DER, lowercase hex. */
+  declare readonly thumbprint: pulumi.Output<string>;
+  /** `sys.certificates.subject`. */
+  declare readonly subject: pulumi.Output<string>;
+  /** `sys.certificates.start_date`, ISO-8601 UTC. */
+  declare readonly startDate: pulumi.Output<string>;
+  /** `sys.certificates.expiry_date`, ISO-8601 UTC. */
+  declare readonly expiryDate: pulumi.Output<string>;
+  /** The owning user, as the catalog reports it. */
+  declare readonly owner: pulumi.Output<string>;
+
+  constructor(name: string, args: PeerCertificateArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      "PeerCertificate",
+      name,
+      {
+        connection: connectionInput(args.connection),
+        name: args.name,
+        namePrefix: args.namePrefix,
+        owner: args.owner,
+        publicKey: args.publicKey,
+        file: args.file,
+        certificateName: undefined,
+        certificateId: undefined,
+        thumbprint: undefined,
+        subject: undefined,
+        startDate: undefined,
+        expiryDate: undefined,
+      },
+      opts,
+    );
+  }
+}
+
+/** SQL Server's thumbprint (SHA-1 of the DER) as the catalog records show it: uppercase hex. */
+function thumbprintOf(der: Buffer): string {
+  return createHash("sha1").update(der).digest("hex").toUpperCase();
+}
+
+/** Default prefix of generated peer-certificate names. */
+export const DEFAULT_PEER_PREFIX = "mirroring_peer";
+
+/**
+ * Decodes a public certificate given as base64 DER or `0x` hex and checks it is one X.509
+ * certificate; returns the DER or a reason.
+ */
+export function decodePublicKey(value: unknown): Buffer | string {
+  if (typeof value !== "string" || value.trim() === "") return "must be the peer certificate's DER as base64 or 0x-prefixed hex";
+  const text = value.trim();
+  let der: Buffer;
+  if (/^0x/i.test(text)) {
+    if (!/^0x([0-9a-f]{2})+$/i.test(text)) return "is not valid hex: expected 0x followed by pairs of hex digits";
+    der = Buffer.from(text.slice(2), "hex");
+  } else {
+    const compact = text.replace(/\s+/g, "");
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(compact) || compact.length % 4 !== 0) return "is neither base64 nor 0x-prefixed hex";
+    der = Buffer.from(compact, "base64");
+  }
+  try {
+    const cert = new X509Certificate(der);
+    if (!cert.raw.equals(der)) return "holds bytes after the certificate: give exactly one DER certificate";
+  } catch {
+    return "is not a valid DER X.509 certificate (SQL Server would refuse it with 15297)";
+  }
+  return der;
+}
+
+/** The provider behind {@link PeerCertificate}. */
+export const peerCertificateProvider: pulumi.dynamic.ResourceProvider = {
+  async check(olds, news) {
+    const c = new Checker(news);
+    const connection = checkConnection(news.connection, c.failures);
+    const owner = c.sysname("owner", { required: true });
+    const given = [news.publicKey, news.file].filter((v) => v !== undefined && v !== null).length;
+    if (given !== 1) c.fail(news.publicKey === undefined ? "publicKey" : "file", "give exactly one of publicKey (DER) and file (a path on the server)");
+    let der: Buffer | undefined;
+    if (news.publicKey !== undefined && !isUnknown(news.publicKey)) {
+      const decoded = decodePublicKey(news.publicKey);
+      if (typeof decoded === "string") c.fail("publicKey", decoded);
+      else der = decoded;
+    }
+    if (news.file !== undefined && !isUnknown(news.file)) {
+      const reason = validateFilePath(news.file);
+      if (reason) c.fail("file", reason);
+    }
+    let name: unknown;
+    if (news.name !== undefined && news.name !== null) name = c.sysname("name");
+    else if (isUnknown(news.publicKey)) name = news.publicKey; // known once the peer's certificate is
+    else if (der !== undefined) {
+      // Named after the key material, so a new key (rotation) is imported beside the old one.
+      const prefix = c.sysname("namePrefix", { default: DEFAULT_PEER_PREFIX });
+      name = isUnknown(prefix) ? prefix : `${String(prefix)}_${thumbprintOf(der).slice(0, 8).toLowerCase()}`;
+    } else name = chooseName(c, news, olds, DEFAULT_PEER_PREFIX);
+    return {
+      inputs: { ...news, connection, owner, name, ...(der !== undefined ? { publicKey: der.toString("base64") } : {}) },
+      failures: c.failures,
+    };
+  },
+
+  async diff(_id, olds: Props, news: Props) {
+    const replaces: string[] = [];
+    if (news.name !== olds.name) replaces.push("name");
+    // A new key, or a certificate of this name that no longer holds the key (drift), is replaced.
+    if (news.publicKey !== olds.publicKey) replaces.push("publicKey");
+    else if (typeof news.publicKey === "string" && typeof olds.thumbprint === "string" && thumbprintOf(Buffer.from(news.publicKey, "base64")) !== olds.thumbprint) {
+      replaces.push("publicKey");
+    }
+    if (news.file !== olds.file) replaces.push("file");
+    return diffResult(olds, news, replaces, news.owner !== olds.owner ? ["owner"] : []);
+  },
+
+  async create(inputs: Props) {
+    const client = clientFor(inputs.connection);
+    const name = inputs.name as string;
+    const der = typeof inputs.publicKey === "string" ? Buffer.from(inputs.publicKey, "base64") : undefined;
+    const { record, existedBefore } = await createPeerCertificate(client, {
+      name,
+      owner: inputs.owner as string,
+      ...(der !== undefined ? { der } : { file: inputs.file as string }),
+    });
+    if (existedBefore) {
+      throw new ObjectExistsError("certificate", name, client.target, "drop it or choose another name");
+    }
+    return { id: objectId(inputs.connection, "certificate", name), outs: { ...withoutProvider(inputs), ...certificateOutputs(record), publicKey: inputs.publicKey } };
+  },
+
+  async read(id, props: Props) {
+    const record = await readCertificate(clientFor(props.connection), props.name as string);
+    if (record === undefined) return GONE;
+    return { id, props: { ...withoutProvider(props), ...certificateOutputs(record), publicKey: props.publicKey } };
+  },
+
+  async update(_id, _olds: Props, news: Props) {
+    const client = clientFor(news.connection);
+    const current = await readCertificate(client, news.name as string);
+    if (current === undefined) {
+      throw new Error(`certificate [${String(news.name)}] on ${client.target} no longer exists; run pulumi refresh, then pulumi up to recreate it`);
+    }
+    const record = await changeCertificateOwner(client, current, news.owner as string);
+    return { outs: { ...withoutProvider(news), ...certificateOutputs(record), publicKey: news.publicKey } };
+  },
+
+  async delete(_id, props: Props) {
+    await dropCertificate(clientFor(props.connection), props.name as string);
+  },
+};
+

@@ -1,0 +1,91 @@
+import { describe, expect, it } from "vitest";
+import { certificateProvider, DEFAULT_CERTIFICATE_SUBJECT } from "../../../provider/resources/certificate";
+import { check, connection, failuresOf, UNKNOWN } from "./fixtures";
+
+const future = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 19) + "Z";
+
+describe("Certificate check", () => {
+  it("generates a name once and keeps it", async () => {
+    const first = await check(certificateProvider, { connection });
+    expect(first.inputs.name).toMatch(/^mirroring_cert_[0-9a-f]{8}$/);
+    expect(first.inputs.subject).toBe(DEFAULT_CERTIFICATE_SUBJECT);
+    const again = await check(certificateProvider, { connection }, first.inputs);
+    expect(again.inputs.name).toBe(first.inputs.name);
+  });
+
+  it("uses the prefix and a given name", async () => {
+    expect((await check(certificateProvider, { connection, namePrefix: "sqlA" })).inputs.name).toMatch(/^sqlA_[0-9a-f]{8}$/);
+    expect((await check(certificateProvider, { connection, name: "cert ]'" })).inputs.name).toBe("cert ]'");
+  });
+
+  it.each<[string, Record<string, unknown>, string, string]>([
+    ["a 129-character name", { name: "n".repeat(129) }, "name", "is 129 characters long; SQL Server names hold at most 128, so shorten it"],
+    ["an empty name", { name: "" }, "name", "must not be empty"],
+    ["a 129-character subject", { subject: "s".repeat(129) }, "subject", "is 129 characters long; SQL Server accepts at most 128, so shorten it"],
+    ["a local start date", { startDate: "2030-01-01T00:00:00+02:00" }, "startDate", "must be an ISO-8601 UTC date such as 2030-01-31 or 2030-01-31T00:00:00Z (got '2030-01-01T00:00:00+02:00')"],
+    ["zero validity days", { validityDays: 0 }, "validityDays", "must be a whole number from 1 to 36500, got 0"],
+  ])("rejects %s", async (_label, override, property, reason) => {
+    expect(await failuresOf(certificateProvider, { connection, ...override })).toEqual({ [property]: reason });
+  });
+
+  it("rejects an expiry before the start", async () => {
+    const f = await failuresOf(certificateProvider, { connection, startDate: future(10), expiryDate: future(5) });
+    expect(f.expiryDate).toMatch(/^expiry date .* must be after the start date /);
+  });
+
+  it("rejects an expiry in the past", async () => {
+    const f = await failuresOf(certificateProvider, { connection, expiryDate: "2020-01-01" });
+    expect(f.expiryDate).toBe("expiry date 2020-01-01T00:00:00Z is in the past; an endpoint cannot use an expired certificate");
+  });
+
+  it("rejects expiryDate together with validityDays", async () => {
+    expect((await failuresOf(certificateProvider, { connection, expiryDate: future(30), validityDays: 30 })).validityDays).toBe(
+      "cannot be combined with expiryDate: give one of them",
+    );
+  });
+
+  it("skips unknown values", async () => {
+    expect(await failuresOf(certificateProvider, { connection, subject: UNKNOWN, expiryDate: UNKNOWN, name: UNKNOWN })).toEqual({});
+  });
+});
+
+describe("Certificate diff", () => {
+  const state = {
+    connection,
+    name: "c1",
+    subject: "S",
+    startDate: "2026-01-01T00:00:00Z",
+    expiryDate: "2027-01-01T00:00:00Z",
+    validityDays: undefined,
+  };
+  const news = { connection, name: "c1", subject: "S" };
+
+  it.each<[string, Record<string, unknown>, string[]]>([
+    ["nothing", {}, []],
+    ["the name", { name: "c2" }, ["name"]],
+    ["the subject", { subject: "T" }, ["subject"]],
+    ["the start date", { startDate: "2026-02-01T00:00:00Z" }, ["startDate"]],
+    ["the expiry date", { expiryDate: "2028-01-01" }, ["expiryDate"]],
+    ["the validity", { validityDays: 90 }, ["validityDays"]],
+    ["the server", { connection: { ...connection, server: "other" } }, ["connection"]],
+  ])("changing %s replaces exactly that", async (_label, change, replaces) => {
+    const d = await certificateProvider.diff!("id", state, { ...news, ...change });
+    expect(d.replaces).toEqual(replaces);
+    expect(d.changes).toBe(replaces.length > 0);
+  });
+
+  it("sees the same instant in another spelling as no change", async () => {
+    const d = await certificateProvider.diff!("id", state, { ...news, expiryDate: "2027-01-01", startDate: "2026-01-01T00:00:00.000Z" });
+    expect(d.changes).toBe(false);
+  });
+
+  it("deletes before replacing a fixed name, creates first for a new name", async () => {
+    expect((await certificateProvider.diff!("id", state, { ...news, subject: "T" })).deleteBeforeReplace).toBe(true);
+    expect((await certificateProvider.diff!("id", state, { ...news, name: "c2", subject: "T" })).deleteBeforeReplace).toBe(false);
+  });
+
+  it("updates in place when only the password changes", async () => {
+    const d = await certificateProvider.diff!("id", state, { ...news, connection: { ...connection, password: "new" } });
+    expect(d).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+  });
+});
