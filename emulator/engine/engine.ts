@@ -130,11 +130,11 @@ export class Engine {
   /** Starts an instance, loading its catalog from `dataDir` when one was saved there. */
   static async open(o: EngineOptions): Promise<Engine> {
     const now = o.now ?? (() => new Date());
-    const saHash = hashLoginPassword(o.saPassword);
     const loaded = o.dataDir ? await loadState(o.dataDir) : undefined;
-    const state = loaded ?? initialState(now(), newSymmetricKey(), randomUUID().toUpperCase(), saHash);
+    const state = loaded ?? initialState(now(), newSymmetricKey(), randomUUID().toUpperCase(), hashLoginPassword(o.saPassword));
     const sa = state.logins.find((l) => l.id === SA_ID);
-    if (sa) sa.passwordHash = saHash;
+    // Re-hash only when the configured password changed, so an unchanged instance stays byte-identical.
+    if (sa && !verifyLoginPassword(sa.passwordHash, o.saPassword)) sa.passwordHash = hashLoginPassword(o.saPassword);
     const backupDir = path.resolve(o.backupDir ?? (o.dataDir ? path.join(o.dataDir, "backup") : await mkdtemp(path.join(os.tmpdir(), "mssql-emulator-backup-"))));
     await mkdir(backupDir, { recursive: true });
     const catalog = new Catalog(state);
