@@ -14,7 +14,7 @@ import type { RetryOptions } from "./retry";
  */
 export type SqlParamType = "nvarchar" | "varbinary" | "int" | "bit";
 
-/** One typed parameter, referenced as `@name` in the statement text. */
+/** One typed parameter, referenced as `@name` in the statement text: its {@link SqlParamType} and value. */
 export type SqlParam =
   | { type: "nvarchar"; value: string }
   | { type: "varbinary"; value: Buffer }

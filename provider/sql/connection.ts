@@ -66,24 +66,35 @@ export const POOL_IDLE_TIMEOUT_MS = 300_000;
 
 /** The part of the `mssql` module this file uses; tests substitute a fake. */
 export interface MssqlDriver {
+  /** `new ConnectionPool(config)`: a pool that logs in lazily, after `connect()`. */
   ConnectionPool: new (config: mssql.config) => DriverPool;
+  /** The `nvarchar(n)` parameter type. */
   NVarChar: (length: number) => unknown;
+  /** The `varbinary(n)` parameter type. */
   VarBinary: (length: number) => unknown;
+  /** The `int` parameter type. */
   Int: unknown;
+  /** The `bit` parameter type. */
   Bit: unknown;
 }
 
 /** The part of `mssql.ConnectionPool` this file uses. */
 export interface DriverPool {
+  /** Opens the pool (mssql logs in once to probe the configuration). */
   connect(): Promise<unknown>;
+  /** Closes every connection of the pool. */
   close(): Promise<unknown>;
+  /** A new request on a pooled connection. */
   request(): DriverRequest;
+  /** `'error'`: an idle pooled connection failed. */
   on(event: "error", listener: (error: unknown) => void): unknown;
 }
 
 /** The part of `mssql.Request` this file uses. */
 export interface DriverRequest {
+  /** Declares the parameter `@name`. */
   input(name: string, type: unknown, value: unknown): unknown;
+  /** Sends `sql` with the declared parameters as one `sp_executesql` call. */
   query(sql: string): Promise<{ recordsets: unknown }>;
 }
 
