@@ -1,8 +1,7 @@
 /**
  * Connections: one mssql pool per (server, port, user) per process, shared by every caller.
  *
- * - `mssql` is `require`d lazily, inside functions, so that code referring to this module can be
- *   closure-serialized by Pulumi without dragging the driver along (type-only imports are erased).
+ * - `mssql` is loaded lazily through `driver.ts`, so this module stays closure-serializable.
  * - Pools are replaced, not mutated: when the password or TLS options for a key change, the old
  *   pool is closed once its in-flight requests finish, and a new one is opened. The same happens
  *   after a connection-level failure, so a restarted server is reconnected on the next attempt.
@@ -12,6 +11,7 @@
 import { createHash } from "node:crypto";
 import type * as mssql from "mssql";
 import type { Recordset, SqlClient, SqlParam, SqlParams } from "./client";
+import { loadDriver, type DriverPool, type MssqlDriver } from "./driver";
 import { ValidationError } from "./errors";
 import { isConnectionLevelError, type RetryOptions } from "./retry";
 import { scrubErrorInPlace } from "./scrub";
@@ -63,55 +63,6 @@ export const POOL_SIZE = 4;
  * the command anyway (other processes call {@link closeAllPools}).
  */
 export const POOL_IDLE_TIMEOUT_MS = 300_000;
-
-/** The part of the `mssql` module this file uses; tests substitute a fake. */
-export interface MssqlDriver {
-  /** `new ConnectionPool(config)`: a pool that logs in lazily, after `connect()`. */
-  ConnectionPool: new (config: mssql.config) => DriverPool;
-  /** The `nvarchar(n)` parameter type. */
-  NVarChar: (length: number) => unknown;
-  /** The `varbinary(n)` parameter type. */
-  VarBinary: (length: number) => unknown;
-  /** The `int` parameter type. */
-  Int: unknown;
-  /** The `bit` parameter type. */
-  Bit: unknown;
-}
-
-/** The part of `mssql.ConnectionPool` this file uses. */
-export interface DriverPool {
-  /** Opens the pool (mssql logs in once to probe the configuration). */
-  connect(): Promise<unknown>;
-  /** Closes every connection of the pool. */
-  close(): Promise<unknown>;
-  /** A new request on a pooled connection. */
-  request(): DriverRequest;
-  /** `'error'`: an idle pooled connection failed. */
-  on(event: "error", listener: (error: unknown) => void): unknown;
-}
-
-/** The part of `mssql.Request` this file uses. */
-export interface DriverRequest {
-  /** Declares the parameter `@name`. */
-  input(name: string, type: unknown, value: unknown): unknown;
-  /** Sends `sql` with the declared parameters as one `sp_executesql` call. */
-  query(sql: string): Promise<{ recordsets: unknown }>;
-}
-
-let driverOverride: MssqlDriver | undefined;
-
-/**
- * Replaces the `mssql` module (pass undefined to restore it). Internal: for tests only.
- * @internal
- */
-export function setMssqlDriverForTests(driver: MssqlDriver | undefined): void {
-  driverOverride = driver;
-}
-
-function loadDriver(): MssqlDriver {
-  // Lazy on purpose (see the module comment). The cast narrows the untyped require.
-  return driverOverride ?? (require("mssql") as MssqlDriver);
-}
 
 /** A problem with a {@link ConnectionConfig}: which property, and why. */
 export interface ConnectionProblem {

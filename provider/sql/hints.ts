@@ -6,6 +6,7 @@
 const HINTS: ReadonlyMap<number, string> = new Map([
   [7862, "SQL Server allows one DATABASE_MIRRORING endpoint per instance: adopt the existing one or drop it first"],
   [7863, "the ALTER ENDPOINT had nothing to change"],
+  [7869, "endpoint names may not start with the prefix SQL Server reserves for its own endpoints: choose another name"],
   [7874, "another endpoint already listens on this port/address: choose another port"],
   [7890, "the endpoint could not register its port: another process probably holds it; choose another port"],
   [15025, "a login with this name already exists"],

@@ -1,17 +1,8 @@
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  closeAllPools,
-  connectionConfigProblems,
-  createSqlClient,
-  POOL_SIZE,
-  setMssqlDriverForTests,
-  type ConnectionConfig,
-  type DriverPool,
-  type DriverRequest,
-  type MssqlDriver,
-} from "../../../provider/sql/connection";
+import { closeAllPools, connectionConfigProblems, createSqlClient, POOL_SIZE, type ConnectionConfig } from "../../../provider/sql/connection";
+import { setMssqlDriverForTests, type DriverPool, type DriverRequest, type MssqlDriver } from "../../../provider/sql/driver";
 import { ValidationError } from "../../../provider/sql/errors";
 import { connectionError, requestError } from "./fakes";
 
