@@ -59,12 +59,12 @@ const MESSAGES: Record<number, MessageDefinition> = {
   2812: { severity: 16, state: 62, text: "Could not find stored procedure '%s'." },
   3902: { severity: 16, state: 1, text: "The COMMIT TRANSACTION request has no corresponding BEGIN TRANSACTION." },
   3903: { severity: 16, state: 1, text: "The ROLLBACK TRANSACTION request has no corresponding BEGIN TRANSACTION." },
+  4104: { severity: 16, state: 1, text: 'The multi-part identifier "%s" could not be bound.' },
   4145: { severity: 15, state: 1, text: "An expression of non-boolean type specified in a context where a condition is expected, near '%s'." },
   4611: { severity: 16, state: 1, text: "To revoke or deny grantable privileges, specify the CASCADE option." },
   4613: { severity: 16, state: 1, text: "Grantor does not have GRANT permission." },
   4617: { severity: 16, state: 1, text: "Cannot grant, deny or revoke permissions to or from special roles." },
   4624: { severity: 16, state: 1, text: "Cannot grant, deny, or revoke permissions to sa, dbo, entity owner, information_schema, sys, or yourself." },
-  4104: { severity: 16, state: 1, text: 'The multi-part identifier "%s" could not be bound.' },
   5701: { severity: 0, state: 1, text: "Changed database context to '%s'." },
   5703: { severity: 0, state: 1, text: "Changed language setting to %s." },
   7801: { severity: 15, state: 1, text: "The required parameter %s was not specified." },
@@ -74,12 +74,11 @@ const MESSAGES: Record<number, MessageDefinition> = {
   7863: { severity: 16, state: 1, text: "The endpoint was not changed. The ALTER ENDPOINT statement did not contain any values to modify or update." },
   7869: { severity: 16, state: 1, text: "The endpoint name '%s' is reserved for used by SQL. Endpoint names cannot begin with '%s'." },
   7873: { severity: 16, state: 1, text: 'The endpoint "%s" is a built-in endpoint and cannot be dropped. Use the protocol configuration utilities to ADD or DROP Transact-SQL endpoints.' },
-  7874: { severity: 16, state: 1, text: "An endpoint already exists with the bindings specified. Only one endpoint supported for a specific binding. Use ALTER ENDPOINT or DROP the existing endpoint and execute the CREATE ENDPOINT statement." },
   // Listed with severity 20 (connection-fatal); raised with 16 so a typo in LISTENER_IP does not drop the connection.
   7888: { severity: 16, state: 1, text: "The IPv6 address specified is not supported. The server may not be configured to allow for IPv6 connectivity, or the address may not be in a recognized IPv6 format." },
   7890: { severity: 16, state: 1, text: "An error occurred while attempting to register the endpoint '%s'. One or more of the ports specified in the CREATE ENDPOINT statement may be bound to another process. Attempt the statement again with a different port or use netstat to find the application currently using the port and resolve the conflict." },
-  8134: { severity: 16, state: 1, text: "Divide by zero error encountered." },
   8120: { severity: 16, state: 1, text: "Column '%s' is invalid in the select list because it is not contained in either an aggregate function or the GROUP BY clause." },
+  8134: { severity: 16, state: 1, text: "Divide by zero error encountered." },
   9666: { severity: 10, state: 1, text: "The %s endpoint is in disabled or stopped state." },
   15007: { severity: 16, state: 1, text: "'%s' is not a valid login or you do not have permission." },
   15010: { severity: 16, state: 1, text: "The database '%s' does not exist. Supply a valid database name. To see available databases, use sys.databases." },
@@ -118,7 +117,6 @@ const MESSAGES: Record<number, MessageDefinition> = {
   15334: { severity: 16, state: 1, text: "The %s has a private key that is protected by a user defined password. That password needs to be provided to enable the use of the private key." },
   15345: { severity: 16, state: 1, text: "An entity of type %s cannot be owned by a role, a group, or by principals mapped to certificates or asymmetric keys." },
   15352: { severity: 16, state: 1, text: "The %s cannot be dropped because one or more entities are either signed or encrypted using it." },
-  15397: { severity: 16, state: 1, text: "The %s is not protected by a password. A decryption password cannot be used for this operation." },
   15407: { severity: 16, state: 1, text: "'%s' is not a valid Windows NT name. Give the complete name: <domain\\username>." },
   15419: { severity: 16, state: 1, text: "Supplied parameter sid should be binary(16)." },
   15433: { severity: 16, state: 1, text: "Supplied parameter sid is in use." },
@@ -213,11 +211,6 @@ export class SqlError extends Error {
 /** Throws a statement-level error from the table (the batch continues after it). */
 export function fail(number: number, ...args: Array<string | number>): never {
   throw new SqlError(sqlMessage(number, args, { line: 0 }));
-}
-
-/** Throws a statement-level error from the table with an explicit state. */
-export function failWithState(number: number, state: number, ...args: Array<string | number>): never {
-  throw new SqlError(sqlMessage(number, args, { line: 0, state }));
 }
 
 /** `15151 Cannot <action> the <kind> '<name>', because it does not exist or you do not have permission.` */

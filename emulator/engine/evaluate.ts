@@ -12,7 +12,7 @@ import { compileError, fail } from "./errors";
 import { AGGREGATES, GLOBALS, lookupFunction } from "./functions";
 import type { CatalogView } from "./views";
 import { compareValues, convertValue, isTextType, toNumber, toText, typeFromName, type SqlType } from "./values";
-import { compileSelect, runSelectRows } from "./select";
+import { compileSelect } from "./select";
 
 /** The current rows of the FROM sources (null for the unmatched side of a LEFT JOIN). */
 export interface RowEnv {
@@ -361,7 +361,7 @@ function compileAny(e: Expr, scope: Scope): CompiledExpr {
     }
     case "exists": {
       const query = compileSelect(e.query, scope);
-      return { type: BIT, evaluate: (env, ctx) => runSelectRows(query, ctx, env, 1).length > 0 };
+      return { type: BIT, evaluate: (env, ctx) => query.run(ctx, env, 1).length > 0 };
     }
     case "subquery":
       return compileScalarSubquery(e.query, scope);
@@ -374,7 +374,7 @@ function compileScalarSubquery(q: SelectStatement, scope: Scope): CompiledExpr {
   return {
     type: { type: query.columns[0]!.type, length: query.columns[0]!.length },
     evaluate: (env, ctx) => {
-      const rows = runSelectRows(query, ctx, env, 2);
+      const rows = query.run(ctx, env, 2);
       if (rows.length > 1) fail(512);
       return rows[0]?.[0] ?? null;
     },

@@ -192,8 +192,3 @@ export function compileSelect(q: SelectStatement, outer: Scope): CompiledSelect 
     },
   };
 }
-
-/** Runs a compiled SELECT and returns its rows. */
-export function runSelectRows(query: CompiledSelect, ctx: ExecContext, parent: RowEnv | undefined, limit?: number): SqlValue[][] {
-  return query.run(ctx, parent, limit);
-}

@@ -29,9 +29,8 @@ function endpointCertificate(ctx: ExecContext, name: string): number {
   return cert.id;
 }
 
-function checkPort(ctx: ExecContext, port: number, name: string, self?: EndpointRecord): void {
+function checkPort(ctx: ExecContext, port: number, name: string): void {
   if (port < 1 || port > 65535) fail(7810, port, "LISTENER_PORT");
-  if (ctx.catalog.state.endpoints.some((e) => e !== self && e.port === port)) fail(7874);
   if (ctx.instance.portInUse(port)) fail(7890, name);
 }
 
@@ -105,7 +104,7 @@ function alterEndpoint(ctx: ExecContext, s: AlterEndpoint): void {
   if (s.state === undefined && s.tcp === undefined && s.mirroring === undefined) fail(7863);
   if (s.state) ctx.journal.assign(e, "state", s.state);
   if (s.tcp?.port !== undefined) {
-    if (s.tcp.port !== e.port) checkPort(ctx, s.tcp.port, e.name, e);
+    if (s.tcp.port !== e.port) checkPort(ctx, s.tcp.port, e.name);
     ctx.journal.assign(e, "port", s.tcp.port);
   }
   if (s.tcp?.ip !== undefined) ctx.journal.assign(e, "ip", checkIp(s.tcp.ip));
