@@ -272,8 +272,10 @@ describe("configuration checks", () => {
 describe("lazy driver loading", () => {
   it("importing the SQL layer does not load mssql (closure serialization stays small)", () => {
     const root = path.resolve(__dirname, "../../..");
+    // A bare require hook on `typescript` (a declared devDependency): compile each .ts on load.
     const script =
-      "require('ts-node').register({ transpileOnly: true });" +
+      "const fs = require('fs'); const ts = require('typescript');" +
+      "require.extensions['.ts'] = (m, f) => m._compile(ts.transpileModule(fs.readFileSync(f, 'utf8'), { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } }).outputText, f);" +
       "require('./provider/sql/index.ts');" +
       "const loaded = Object.keys(require.cache).filter((k) => /node_modules[\\\\/](mssql|tedious)[\\\\/]/.test(k));" +
       "process.stdout.write(JSON.stringify(loaded));";
