@@ -37,11 +37,16 @@ export class EngineCore {
   private writing: Promise<void> = Promise.resolve();
   private nextSpid = 51;
 
+  /** What statements see of the instance. */
+  readonly services: InstanceServices;
+
   constructor(
     readonly catalog: Catalog,
-    readonly services: InstanceServices,
+    services: Omit<InstanceServices, "connectedLogins">,
     private readonly dataDir: string | undefined,
-  ) {}
+  ) {
+    this.services = { ...services, connectedLogins: () => this.connectedLogins() };
+  }
 
   /** The next server process id (51, 52, … as SQL Server numbers user sessions). */
   allocateSpid(): number {

@@ -137,17 +137,8 @@ export class Engine {
     if (sa && !verifyLoginPassword(sa.passwordHash, o.saPassword)) sa.passwordHash = hashLoginPassword(o.saPassword);
     const backupDir = path.resolve(o.backupDir ?? (o.dataDir ? path.join(o.dataDir, "backup") : await mkdtemp(path.join(os.tmpdir(), "mssql-emulator-backup-"))));
     await mkdir(backupDir, { recursive: true });
-    const catalog = new Catalog(state);
-    let core: EngineCore;
-    const services = {
-      serverName: o.serverName,
-      version: o.version ?? DEFAULT_VERSION,
-      now,
-      backupDir,
-      portInUse: o.portInUse ?? (() => false),
-      connectedLogins: () => core.connectedLogins(),
-    };
-    core = new EngineCore(catalog, services, o.dataDir);
+    const services = { serverName: o.serverName, version: o.version ?? DEFAULT_VERSION, now, backupDir, portInUse: o.portInUse ?? (() => false) };
+    const core = new EngineCore(new Catalog(state), services, o.dataDir);
     core.markDirty();
     await core.flush();
     return new Engine(core, o.serverName);

@@ -40,7 +40,7 @@ export interface AggregateSlot {
 /** Names visible while compiling. */
 export interface Scope {
   sources: Source[];
-  /** Declared variables and parameters (lower-case name with `@`) → type. */
+  /** Declared variables and parameters (lower-case name with `@`) → type; one map per batch, shared by nested scopes. */
   variables: Map<string, SqlType>;
   parent?: Scope;
   /** Set while compiling an aggregate query's select list: aggregate calls register here. */
@@ -229,10 +229,7 @@ function compileAny(e: Expr, scope: Scope): CompiledExpr {
     case "variable": {
       const key = e.name.toLowerCase();
       const type = scope.variables.get(key);
-      if (!type) {
-        for (let s = scope.parent; s; s = s.parent) if (s.variables.has(key)) return compileAny(e, s);
-        throw compileError(137, e.line, e.name);
-      }
+      if (!type) throw compileError(137, e.line, e.name);
       return { type, evaluate: (_, ctx) => ctx.variables.get(key)?.value ?? null };
     }
     case "global": {

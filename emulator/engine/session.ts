@@ -77,6 +77,7 @@ export class Session implements SessionHandle {
     return this.core.catalog.loginById(this.loginId)?.name ?? "";
   }
 
+  /** True while an open transaction holds changes (persistence waits for it). */
   hasUncommittedChanges(): boolean {
     return this.transaction !== undefined && !this.transaction.empty;
   }
@@ -156,9 +157,10 @@ export class Session implements SessionHandle {
       }
       if (s.kind === "exec") {
         const text = toText(run.compiled.expression(s.sql).evaluate({ rows: [] }, ctx)) ?? "";
-        // Dynamic SQL is its own batch (own variables); its errors end only that batch.
-        await this.runBatch(text, new Map(), run.outcomes, run.signal);
-        return "next";
+        // Dynamic SQL is its own batch (own variables); its errors end only that batch, unless
+        // XACT_ABORT ended it, which ends the calling batch too.
+        const flow = await this.runBatch(text, new Map(), run.outcomes, run.signal);
+        return flow === "abort" && this.state.settings.xactAbort ? "abort" : "next";
       }
       const results = await this.dispatch(s, ctx, run);
       for (const info of ctx.infos) run.outcomes.push({ kind: "info", info: sqlMessage(info.number, info.args, { line: s.line }) });

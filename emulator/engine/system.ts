@@ -13,8 +13,9 @@ export interface FixedServerRole {
   isFixedRole: boolean;
 }
 
-/** `sa`'s principal_id and SID. */
+/** `sa`'s principal_id. */
 export const SA_ID = 1;
+/** `sa`'s SID. */
 export const SA_SID = Buffer.from([0x01]);
 /** The `public` server role's principal_id. */
 export const PUBLIC_SERVER_ROLE_ID = 2;
@@ -105,16 +106,35 @@ export const SYSTEM_ENDPOINTS: SystemEndpoint[] = [
   { id: 5, name: "TSQL Default VIA", protocol: 5, protocolDesc: "VIA", isAdmin: false, tcp: false },
 ];
 
-/** First IDs SQL Server hands out to user objects. */
+/** First principal_id SQL Server gives a login. */
 export const FIRST_LOGIN_ID = 256;
+/** First principal_id of a user in master (after dbo, guest, INFORMATION_SCHEMA, sys). */
 export const FIRST_USER_ID = 5;
+/** First certificate_id of a user certificate. */
 export const FIRST_CERTIFICATE_ID = 256;
+/** First endpoint_id of a user endpoint (lower IDs are system endpoints). */
 export const FIRST_ENDPOINT_ID = 65536;
 
-/** sys.symmetric_keys IDs of the database master key and (in master) the service master key. */
+/** sys.symmetric_keys ID of the database master key. */
 export const MASTER_KEY_ID = 101;
+/** sys.symmetric_keys ID of the service master key (listed in master). */
 export const SERVICE_MASTER_KEY_ID = 102;
 /** The database master key's name. */
 export const MASTER_KEY_NAME = "##MS_DatabaseMasterKey##";
 /** The service master key's name. */
 export const SERVICE_MASTER_KEY_NAME = "##MS_ServiceMasterKey##";
+
+/** Endpoint permissions of the subset and their sys.server_permissions type codes. */
+export const ENDPOINT_PERMISSION_TYPES: Readonly<Record<string, string>> = { CONNECT: "CO", ALTER: "AL", CONTROL: "CL", "TAKE OWNERSHIP": "TO", "VIEW DEFINITION": "VW" };
+
+/** Server permissions of the subset and their sys.server_permissions type codes. */
+export const SERVER_PERMISSION_TYPES: Readonly<Record<string, string>> = {
+  "CONNECT SQL": "COSQ",
+  "CONTROL SERVER": "CL",
+  "ALTER ANY ENDPOINT": "ALHE",
+  "CREATE ENDPOINT": "CRHE",
+  "ALTER ANY LOGIN": "ALLG",
+  "VIEW ANY DEFINITION": "VWAD",
+  "VIEW SERVER STATE": "VWSS",
+  "VIEW ANY DATABASE": "VWDB",
+};

@@ -18,6 +18,8 @@ import {
   SA_ID,
   DBO_ID,
   PUBLIC_SERVER_ROLE_ID,
+  ENDPOINT_PERMISSION_TYPES,
+  SERVER_PERMISSION_TYPES,
   type FixedDatabasePrincipal,
   type FixedServerRole,
   type SystemEndpoint,
@@ -364,20 +366,10 @@ const databasePrincipals = defineView<DatabasePrincipal>(
   ],
 );
 
-/** sys.server_permissions type codes and names. */
-export const PERMISSION_NAMES: Record<string, string> = {
-  CO: "CONNECT",
-  AL: "ALTER",
-  CL: "CONTROL",
-  TO: "TAKE OWNERSHIP",
-  VW: "VIEW DEFINITION",
-  COSQ: "CONNECT SQL",
-  ALHE: "ALTER ANY ENDPOINT",
-  CRHE: "CREATE ENDPOINT",
-  ALLG: "ALTER ANY LOGIN",
-  VWAD: "VIEW ANY DEFINITION",
-  VWSS: "VIEW SERVER STATE",
-  VWDB: "VIEW ANY DATABASE",
+/** Permission names by class and type code (CL is CONTROL on an endpoint, CONTROL SERVER on the server). */
+const PERMISSION_NAMES: Record<100 | 105, Record<string, string>> = {
+  100: Object.fromEntries(Object.entries(SERVER_PERMISSION_TYPES).map(([name, type]) => [type, name])),
+  105: Object.fromEntries(Object.entries(ENDPOINT_PERMISSION_TYPES).map(([name, type]) => [type, name])),
 };
 
 const STATE_DESC = { G: "GRANT", W: "GRANT_WITH_GRANT_OPTION", D: "DENY" } as const;
@@ -394,7 +386,7 @@ const serverPermissions = defineView<PermissionRecord>(
     ["grantee_principal_id", int, (p) => p.granteeId],
     ["grantor_principal_id", int, (p) => p.grantorId],
     ["type", char(4), (p) => pad(p.type, 4)],
-    ["permission_name", nvarchar(128), (p) => (p.classId === 100 && p.type === "CL" ? "CONTROL SERVER" : PERMISSION_NAMES[p.type]!)],
+    ["permission_name", nvarchar(128), (p) => PERMISSION_NAMES[p.classId][p.type]!],
     ["state", char(1), (p) => p.state],
     ["state_desc", nvarchar(60), (p) => STATE_DESC[p.state]],
   ],

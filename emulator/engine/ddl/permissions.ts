@@ -8,24 +8,12 @@ import type { PermissionRecord } from "../catalog";
 import type { ExecContext } from "../context";
 import { fail, notFound } from "../errors";
 import { hasEndpointPermission, isSysadmin } from "../access";
-import { FIXED_SERVER_ROLES, PUBLIC_SERVER_ROLE_ID, SA_ID, SYSTEM_ENDPOINTS } from "../system";
+import { ENDPOINT_PERMISSION_TYPES, FIXED_SERVER_ROLES, PUBLIC_SERVER_ROLE_ID, SA_ID, SERVER_PERMISSION_TYPES, SYSTEM_ENDPOINTS } from "../system";
 
 /** 15247 unless the session's login is sysadmin. */
 export function requireSysadmin(ctx: ExecContext): void {
   if (!ctx.viewer.sysadmin) fail(15247);
 }
-
-const ENDPOINT_TYPES: Record<string, string> = { CONNECT: "CO", ALTER: "AL", CONTROL: "CL", "TAKE OWNERSHIP": "TO", "VIEW DEFINITION": "VW" };
-const SERVER_TYPES: Record<string, string> = {
-  "CONNECT SQL": "COSQ",
-  "CONTROL SERVER": "CL",
-  "ALTER ANY ENDPOINT": "ALHE",
-  "CREATE ENDPOINT": "CRHE",
-  "ALTER ANY LOGIN": "ALLG",
-  "VIEW ANY DEFINITION": "VWAD",
-  "VIEW SERVER STATE": "VWSS",
-  "VIEW ANY DATABASE": "VWDB",
-};
 
 /** The securable: an endpoint (user or built-in) or the server. */
 function resolveSecurable(ctx: ExecContext, s: PermissionStatement): { classId: 100 | 105; majorId: number; ownerId: number } {
@@ -57,7 +45,7 @@ function mayGrant(ctx: ExecContext, classId: 100 | 105, majorId: number, ownerId
 /** Runs GRANT, DENY or REVOKE. */
 export function executePermission(ctx: ExecContext, s: PermissionStatement): void {
   const { classId, majorId, ownerId } = resolveSecurable(ctx, s);
-  const types = s.permissions.map((p) => (classId === 105 ? ENDPOINT_TYPES : SERVER_TYPES)[p]!);
+  const types = s.permissions.map((p) => (classId === 105 ? ENDPOINT_PERMISSION_TYPES : SERVER_PERMISSION_TYPES)[p]!);
   const grantees = s.principals.map((p) => resolveGrantee(ctx, p, ownerId));
   for (const type of types) if (!mayGrant(ctx, classId, majorId, ownerId, type)) fail(4613);
   const list = ctx.catalog.state.permissions;

@@ -39,7 +39,6 @@ const ON_OFF_OPTIONS = new Set([
   "XACT_ABORT",
   "FMTONLY",
   "NOEXEC",
-  "STATISTICS",
 ]);
 
 /** SET options taking a number. */
@@ -49,7 +48,7 @@ const NUMBER_OPTIONS = new Set(["TEXTSIZE", "DATEFIRST", "LOCK_TIMEOUT", "ROWCOU
 const KNOWN_UNSUPPORTED = new Set([
   "INSERT", "UPDATE", "DELETE", "MERGE", "TRUNCATE", "WHILE", "RETURN", "RAISERROR", "THROW", "WAITFOR", "DBCC", "RESTORE", "KILL",
   "CHECKPOINT", "RECONFIGURE", "GOTO", "BREAK", "CONTINUE", "SAVE", "DEALLOCATE", "FETCH", "REVERT", "SETUSER", "SHUTDOWN",
-  "BULK", "READTEXT", "WRITETEXT", "UPDATETEXT", "WITH", "ENABLE", "DISABLE", "RECEIVE", "SEND", "MOVE", "GET", "END",
+  "BULK", "READTEXT", "WRITETEXT", "UPDATETEXT", "WITH", "ENABLE", "DISABLE", "RECEIVE", "SEND", "MOVE", "GET",
 ]);
 
 /** Parses `sql`; throws a batch-level SqlError when the batch does not parse. */
@@ -284,8 +283,8 @@ function parseDeclare(s: TokenStream): StatementBody {
 function parseIf(s: TokenStream): StatementBody {
   s.expectWord("IF");
   const condition = parseExpression(s);
+  // No `;` may come between the statement and ELSE (it would end the IF), as in T-SQL.
   const then = parseStatement(s);
-  s.acceptOperator(";");
   const otherwise = s.acceptWord("ELSE") ? parseStatement(s) : undefined;
   return { kind: "if", condition, then, else: otherwise };
 }

@@ -208,8 +208,7 @@ function parseColumnOrCall(s: TokenStream): Expr {
   const first = s.peek();
   if (first.kind === "word" && s.isOperator("(", 1)) return parseCall(s);
   const parts = [s.name()];
-  while (s.isOperator(".") && (s.isName(1) || s.isOperator("*", 1))) {
-    if (s.isOperator("*", 1)) break;
+  while (s.isOperator(".") && s.isName(1)) {
     s.next();
     parts.push(s.name());
   }

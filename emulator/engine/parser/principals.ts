@@ -3,11 +3,9 @@
  * DROP LOGIN, CREATE / ALTER / DROP USER, GRANT / DENY / REVOKE.
  */
 import type { LoginOptions, PermissionStatement, StatementBody } from "../ast";
+import { ENDPOINT_PERMISSION_TYPES, SERVER_PERMISSION_TYPES } from "../system";
 import type { TokenStream } from "./stream";
 
-/** Permissions the subset knows: on an endpoint, and at server scope (no ON clause). */
-export const ENDPOINT_PERMISSIONS = ["CONNECT", "ALTER", "CONTROL", "TAKE OWNERSHIP", "VIEW DEFINITION"];
-export const SERVER_PERMISSIONS = ["CONNECT SQL", "CONTROL SERVER", "ALTER ANY ENDPOINT", "CREATE ENDPOINT", "ALTER ANY LOGIN", "VIEW ANY DEFINITION", "VIEW SERVER STATE", "VIEW ANY DATABASE"];
 
 function onOff(s: TokenStream): boolean {
   s.expectOperator("=");
@@ -161,8 +159,8 @@ export function parsePermission(s: TokenStream): StatementBody {
     s.next();
     endpoint = s.name();
   }
-  const known = endpoint ? ENDPOINT_PERMISSIONS : SERVER_PERMISSIONS;
-  const unknown = permissions.find((p) => !known.includes(p));
+  const known = endpoint ? ENDPOINT_PERMISSION_TYPES : SERVER_PERMISSION_TYPES;
+  const unknown = permissions.find((p) => !(p in known));
   if (unknown) throw s.unsupported(`${action} ${unknown}${endpoint ? " ON ENDPOINT" : ""}`, first.line);
   if (action === "REVOKE") s.expectOneOf("FROM", "TO");
   else s.expectWord("TO");

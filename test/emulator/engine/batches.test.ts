@@ -139,6 +139,10 @@ describe("statements and batches", () => {
     expect(second.filter((o) => o.kind === "info").map((o) => o.kind === "info" && o.info.message)).toEqual(["exists"]);
   });
 
+  it("refuses a ; between the IF statement and ELSE, as T-SQL does", async () => {
+    expect(await errorOf(t.sa, "IF 1 = 1 PRINT 'a'; ELSE PRINT 'b'")).toMatchObject({ number: 156, message: "Incorrect syntax near the keyword 'ELSE'." });
+  });
+
   it("runs EXEC (N'…') as its own batch, with string concatenation", async () => {
     await ok(t.sa, `EXEC (N'CREATE LOGIN ' + N'[dyn]' + N' WITH PASSWORD = N''${STRONG}''')`);
     expect(await loginExists("dyn")).toBe(true);
