@@ -20,7 +20,9 @@ export interface InjectedError {
 export interface FaultHooks {
   /**
    * Makes the next `times` (default 1) statements whose source text matches `pattern` fail with
-   * `error` instead of running. A string pattern matches as a case-insensitive substring.
+   * `error` instead of running. A string pattern matches as a case-insensitive substring. Only
+   * statements that do something themselves count, not the IF / BEGIN…END / EXEC (…) around them:
+   * a guarded `IF NOT EXISTS (…) CREATE …` fails only if the CREATE would really run.
    */
   failNext(pattern: RegExp | string, error: InjectedError, times?: number): void;
   /** Removes every pending fault. */

@@ -139,7 +139,10 @@ export class Session implements SessionHandle {
   }
 
   private async runStatement(s: Statement, run: BatchRun): Promise<Flow> {
-    const injected = this.core.faults.take(s.text, s.line);
+    // Faults hit statements that do something themselves, not the IF / BEGIN…END / EXEC around them,
+    // so a fault on "CREATE CERTIFICATE" fires only when the guarded CREATE really runs.
+    const wrapper = s.kind === "if" || s.kind === "block" || s.kind === "exec";
+    const injected = wrapper ? undefined : this.core.faults.take(s.text, s.line);
     if (injected) {
       run.outcomes.push({ kind: "error", error: injected });
       this.state.lastError = injected.number;

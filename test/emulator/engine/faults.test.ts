@@ -35,10 +35,13 @@ describe("faults.failNext", () => {
     });
   });
 
-  it("applies inside IF bodies and dynamic SQL; clear() removes pending faults", async () => {
+  it("hits the statement inside IF and EXEC, only when it really runs; clear() removes pending faults", async () => {
     t.engine.faults.failNext("CREATE LOGIN inner_one", { number: 50001, message: "injected" });
-    const outcomes = await run(t.sa, `IF 1 = 1 EXEC (N'CREATE LOGIN inner_one WITH PASSWORD = N''${STRONG}''')`);
-    expect(errorNumbers(outcomes)).toEqual([50001]);
+    // The guarded statement does not run, so the fault stays pending…
+    expect(errorNumbers(await run(t.sa, `IF 1 = 0 CREATE LOGIN inner_one WITH PASSWORD = N'${STRONG}'`))).toEqual([]);
+    // …and fires inside the dynamic batch, with the dynamic batch's line.
+    const outcomes = await run(t.sa, `IF 1 = 1\n  EXEC (N'SELECT 1\nCREATE LOGIN inner_one WITH PASSWORD = N''${STRONG}''')`);
+    expect(outcomes.find((o) => o.kind === "error")).toEqual({ kind: "error", error: { number: 50001, message: "injected", class: 16, state: 1, line: 2 } });
     t.engine.faults.failNext("select", { number: 50002 });
     t.engine.faults.clear();
     expect(errorNumbers(await run(t.sa, "SELECT 1"))).toEqual([]);
