@@ -31,7 +31,8 @@ const user = config.get("sqlLogin") ?? "sa";
 const password = config.requireSecret("sqlPassword");
 const masterKeyPassword = config.requireSecret("masterKeyPassword");
 const caFile = config.get("tlsCaFile");
-const ca = caFile ? fs.readFileSync(path.resolve(caFile), "utf8") : undefined;
+// Relative to the project (where Pulumi.yaml is), not to this file's folder.
+const ca = caFile ? fs.readFileSync(path.resolve(pulumi.runtime.getRootDirectory(), caFile), "utf8") : undefined;
 
 const instance = (i: InstanceConfig): InstanceSpec => ({
   name: i.name,

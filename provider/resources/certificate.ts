@@ -105,16 +105,21 @@ export function generatedName(prefix: string): string {
 }
 
 /**
- * The name to use: the given one, else the one generated earlier (kept for the resource's life),
- * else a new one. On a replacement the engine re-runs check without olds, so a rotation always
- * gets a fresh name and the new certificate can live beside the old one.
+ * The name to use, and whether it was generated: the given one, else the one generated earlier
+ * (kept for the resource's life), else a new one. On a replacement the engine re-runs check
+ * without olds, so a rotation always gets a fresh name and the new certificate can live beside
+ * the old one.
  */
-export function chooseName(c: Checker, news: Record<string, unknown>, olds: Record<string, unknown>, fallbackPrefix: string): unknown {
-  if (news.name !== undefined && news.name !== null) return c.sysname("name");
-  if (typeof olds.name === "string") return olds.name;
-  const prefix = news.namePrefix ?? fallbackPrefix;
-  if (isUnknown(prefix)) return prefix;
-  return generatedName(String(c.sysname("namePrefix", { default: fallbackPrefix })));
+export function chooseName(
+  c: Checker,
+  news: Record<string, unknown>,
+  olds: Record<string, unknown>,
+  fallbackPrefix: string,
+): { name: unknown; autoNamed: boolean } {
+  if (news.name !== undefined && news.name !== null) return { name: c.sysname("name"), autoNamed: false };
+  if (typeof olds.name === "string" && olds.autoNamed === true) return { name: olds.name, autoNamed: true };
+  const prefix = c.sysname("namePrefix", { default: fallbackPrefix });
+  return { name: isUnknown(prefix) ? prefix : generatedName(String(prefix)), autoNamed: true };
 }
 
 /** A certificate record as resource outputs (shared with {@link PeerCertificate}). */
@@ -146,7 +151,7 @@ export const certificateProvider: pulumi.dynamic.ResourceProvider = {
   async check(olds, news) {
     const c = new Checker(news);
     const connection = checkConnection(news.connection, c.failures);
-    const name = chooseName(c, news, olds, DEFAULT_CERTIFICATE_PREFIX);
+    const { name, autoNamed } = chooseName(c, news, olds, DEFAULT_CERTIFICATE_PREFIX);
     const subject = news.subject ?? DEFAULT_CERTIFICATE_SUBJECT;
     if (!isUnknown(subject)) {
       const reason = validateSubject(subject);
@@ -170,7 +175,7 @@ export const certificateProvider: pulumi.dynamic.ResourceProvider = {
         past ? `expiry date ${canonicalUtc(effectiveExpiry)} is in the past; an endpoint cannot use an expired certificate` : datesProblem,
       );
     }
-    return { inputs: { ...news, connection, name, subject, ...(validityDays !== undefined ? { validityDays } : {}) }, failures: c.failures };
+    return { inputs: { ...news, connection, name, autoNamed, subject, ...(validityDays !== undefined ? { validityDays } : {}) }, failures: c.failures };
   },
 
   async diff(_id, olds: Props, news: Props) {
@@ -180,9 +185,10 @@ export const certificateProvider: pulumi.dynamic.ResourceProvider = {
     if (news.startDate !== undefined && !sameInstant(news.startDate, olds.startDate)) replaces.push("startDate");
     if (news.expiryDate !== undefined && !sameInstant(news.expiryDate, olds.expiryDate)) replaces.push("expiryDate");
     if (news.validityDays !== olds.validityDays && news.expiryDate === undefined) replaces.push("validityDays");
-    // A fixed name cannot be created beside the old certificate: drop first (which SQL Server
-    // refuses while the endpoint uses it — omit the name for a rotation without downtime).
-    return diffResult(olds, news, replaces, [], news.name === olds.name);
+    // A generated name is regenerated on replacement, so the new certificate is created beside the
+    // old one. A fixed name cannot be: the old one is dropped first (which SQL Server refuses while
+    // the endpoint uses it — leave the name unset for a rotation without downtime).
+    return diffResult(olds, news, replaces, [], news.autoNamed !== true && news.name === olds.name);
   },
 
   async create(inputs: Props) {

@@ -69,3 +69,12 @@ export class ObjectExistsError extends Error {
     this.name = "ObjectExistsError";
   }
 }
+
+/**
+ * The inputs to store after a refresh: the declared ones (`keys`) with the values SQL Server now
+ * reports. `pulumi preview` displays changes between stored and new inputs, so a drifted
+ * property then shows as `port: 6001 => 5022` instead of an unexplained update.
+ */
+export function refreshedInputs(props: Props, keys: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((k) => props[k] !== undefined).map((k) => [k, props[k]]));
+}

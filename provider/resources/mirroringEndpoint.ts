@@ -16,7 +16,7 @@ import {
 import { MssqlResource } from "./base";
 import { Checker } from "./checks";
 import { checkConnection, connectionInput, type ConnectionArgs } from "./connection";
-import { clientFor, differs, diffResult, GONE, ObjectExistsError, objectId, withoutProvider, type Props } from "./lifecycle";
+import { clientFor, differs, diffResult, GONE, ObjectExistsError, objectId, refreshedInputs, withoutProvider, type Props } from "./lifecycle";
 import { isUnknown } from "./unknown";
 
 /** `STATE` of an endpoint. */
@@ -215,7 +215,10 @@ export const mirroringEndpointProvider: pulumi.dynamic.ResourceProvider = {
   async read(id, props: Props) {
     const record = await readEndpoint(clientFor(props.connection), props.name as string);
     if (record === undefined) return GONE;
-    return { id, props: outputs(props, record, props.adopted === true, props.original as EndpointSpec | undefined) };
+    const outs = outputs(props, record, props.adopted === true, props.original as EndpointSpec | undefined);
+    // The owner is left out: the catalog always names one, the program rarely does.
+    const keys = ["connection", "name", "port", "listenerIp", "certificateName", "encryption", "algorithm", "role", "state", "endpointHost", "adopt"];
+    return { id, props: outs, inputs: refreshedInputs(outs, keys) };
   },
 
   async update(_id, olds: Props, news: Props) {

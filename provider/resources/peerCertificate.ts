@@ -9,7 +9,7 @@ import { MssqlResource } from "./base";
 import { certificateOutputs, chooseName } from "./certificate";
 import { Checker } from "./checks";
 import { checkConnection, connectionInput, type ConnectionArgs } from "./connection";
-import { clientFor, diffResult, GONE, ObjectExistsError, objectId, withoutProvider, type Props } from "./lifecycle";
+import { clientFor, diffResult, GONE, ObjectExistsError, objectId, refreshedInputs, withoutProvider, type Props } from "./lifecycle";
 import { isUnknown } from "./unknown";
 
 /** Arguments of {@link PeerCertificate}. */
@@ -126,15 +126,18 @@ export const peerCertificateProvider: pulumi.dynamic.ResourceProvider = {
       if (reason) c.fail("file", reason);
     }
     let name: unknown;
-    if (news.name !== undefined && news.name !== null) name = c.sysname("name");
-    else if (isUnknown(news.publicKey)) name = news.publicKey; // known once the peer's certificate is
+    let autoNamed = true;
+    if (news.name !== undefined && news.name !== null) {
+      name = c.sysname("name");
+      autoNamed = false;
+    } else if (isUnknown(news.publicKey)) name = news.publicKey; // known once the peer's certificate is
     else if (der !== undefined) {
       // Named after the key material, so a new key (rotation) is imported beside the old one.
       const prefix = c.sysname("namePrefix", { default: DEFAULT_PEER_PREFIX });
       name = isUnknown(prefix) ? prefix : `${String(prefix)}_${thumbprintOf(der).slice(0, 8).toLowerCase()}`;
-    } else name = chooseName(c, news, olds, DEFAULT_PEER_PREFIX);
+    } else name = chooseName(c, news, olds, DEFAULT_PEER_PREFIX).name;
     return {
-      inputs: { ...news, connection, owner, name, ...(der !== undefined ? { publicKey: der.toString("base64") } : {}) },
+      inputs: { ...news, connection, owner, name, autoNamed, ...(der !== undefined ? { publicKey: der.toString("base64") } : {}) },
       failures: c.failures,
     };
   },
@@ -148,7 +151,8 @@ export const peerCertificateProvider: pulumi.dynamic.ResourceProvider = {
       replaces.push("publicKey");
     }
     if (news.file !== olds.file) replaces.push("file");
-    return diffResult(olds, news, replaces, news.owner !== olds.owner ? ["owner"] : []);
+    // A fixed name must be freed before the new certificate can take it.
+    return diffResult(olds, news, replaces, news.owner !== olds.owner ? ["owner"] : [], news.autoNamed !== true && news.name === olds.name);
   },
 
   async create(inputs: Props) {
@@ -169,7 +173,8 @@ export const peerCertificateProvider: pulumi.dynamic.ResourceProvider = {
   async read(id, props: Props) {
     const record = await readCertificate(clientFor(props.connection), props.name as string);
     if (record === undefined) return GONE;
-    return { id, props: { ...withoutProvider(props), ...certificateOutputs(record), publicKey: props.publicKey } };
+    const outs = { ...(withoutProvider(props) as Props), ...certificateOutputs(record), publicKey: props.publicKey };
+    return { id, props: outs, inputs: refreshedInputs(outs, ["connection", "name", "namePrefix", "autoNamed", "owner", "publicKey", "file"]) };
   },
 
   async update(_id, _olds: Props, news: Props) {

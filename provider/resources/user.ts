@@ -4,7 +4,7 @@ import { createUser, dropUser, readUser, updateUser, type UserRecord } from "../
 import { MssqlResource } from "./base";
 import { Checker } from "./checks";
 import { checkConnection, connectionInput, type ConnectionArgs } from "./connection";
-import { clientFor, diffResult, GONE, ObjectExistsError, objectId, withoutProvider, type Props } from "./lifecycle";
+import { clientFor, diffResult, GONE, ObjectExistsError, objectId, refreshedInputs, withoutProvider, type Props } from "./lifecycle";
 
 /** Arguments of {@link User}. */
 export interface UserArgs {
@@ -66,7 +66,8 @@ export const userProvider: pulumi.dynamic.ResourceProvider = {
   async read(id, props: Props) {
     const record = await readUser(clientFor(props.connection), props.name as string);
     if (record === undefined) return GONE;
-    return { id, props: outputs(props, record) };
+    const outs = outputs(props, record);
+    return { id, props: outs, inputs: refreshedInputs(outs, ["connection", "name", "login"]) };
   },
 
   async update(_id, _olds: Props, news: Props) {

@@ -84,6 +84,20 @@ describe("Certificate diff", () => {
     expect((await certificateProvider.diff!("id", state, { ...news, name: "c2", subject: "T" })).deleteBeforeReplace).toBe(false);
   });
 
+  it("creates a generated-name replacement beside the old certificate (rotation)", async () => {
+    const d = await certificateProvider.diff!("id", { ...state, autoNamed: true }, { ...news, autoNamed: true, validityDays: 400 });
+    expect(d).toEqual({ changes: true, replaces: ["validityDays"], deleteBeforeReplace: false });
+  });
+
+  it("regenerates a generated name only when check runs without olds (the engine's replacement re-check)", async () => {
+    const kept = await check(certificateProvider, { connection }, { name: "mirroring_cert_0000abcd", autoNamed: true });
+    expect(kept.inputs).toMatchObject({ name: "mirroring_cert_0000abcd", autoNamed: true });
+    const fresh = await check(certificateProvider, { connection });
+    expect(fresh.inputs.name).not.toBe("mirroring_cert_0000abcd");
+    const given = await check(certificateProvider, { connection }, { name: "fixed", autoNamed: false });
+    expect(given.inputs.name).not.toBe("fixed");
+  });
+
   it("updates in place when only the password changes", async () => {
     const d = await certificateProvider.diff!("id", state, { ...news, connection: { ...connection, password: "new" } });
     expect(d).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
