@@ -99,7 +99,8 @@ function alterEndpoint(ctx: ExecContext, s: AlterEndpoint): void {
   if (ctx.session.trancount > 0) fail(226, "ALTER ENDPOINT");
   if (isSystemEndpoint(s.name)) fail(50000, "ALTER ENDPOINT on a built-in endpoint");
   const e = ctx.catalog.endpointByName(s.name);
-  if (!e || !hasEndpointPermission(ctx.catalog, ctx.session.loginId, e.id, "AL")) return notFound("alter", "endpoint", s.name);
+  const login = ctx.session.loginId;
+  if (!e || !(hasEndpointPermission(ctx.catalog, login, e.id, "AL") || hasServerPermission(ctx.catalog, login, "ALHE"))) return notFound("alter", "endpoint", s.name);
   if (s.otherTransport || s.otherPayload) fail(7860);
   if (s.state === undefined && s.tcp === undefined && s.mirroring === undefined) fail(7863);
   if (s.state) ctx.journal.assign(e, "state", s.state);
