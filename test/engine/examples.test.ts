@@ -1,0 +1,134 @@
+/**
+ * Every program in examples/ runs through the real Pulumi CLI against emulated instances:
+ * up → every instance accepts its peers → (the example's own step) → destroy → catalogs as before.
+ */
+import { readdirSync } from "node:fs";
+import * as path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { checkHandshake, type EmulatorInstance } from "../../emulator";
+import { createProject, pulumiAvailable, recorded, ROOT, type TestProject } from "./pulumiProject";
+import { SA_PASSWORD, startInstances, tsql } from "./emulators";
+
+const MASTER_KEY_PASSWORD = "Marker-ExampleMK-2b9e!";
+const runEngine = pulumiAvailable();
+
+interface Run {
+  instances: EmulatorInstance[];
+  project: TestProject;
+  before: unknown[];
+}
+
+let current: Run | undefined;
+
+afterEach(async () => {
+  if (!current) return;
+  await current.project.stack.destroy({ color: "never" }).catch(() => undefined);
+  current.project.remove();
+  await Promise.all(current.instances.map((i) => i.stop()));
+  current = undefined;
+});
+
+/** Starts instances, optionally prepares them, and creates the example's project. */
+async function setUp(example: string, count: number, extra: Record<string, string> = {}, prepare?: (i: EmulatorInstance[]) => Promise<void>): Promise<Run> {
+  const instances = await startInstances(count);
+  await prepare?.(instances);
+  const before = instances.map((i) => i.catalog());
+  const names = ["sql-a", "sql-b", "sql-c"];
+  const project = await createProject({
+    source: path.join(ROOT, "examples", example),
+    config: {
+      instances: {
+        value: JSON.stringify(
+          instances.map((i, n) => ({ name: names[n], server: "127.0.0.1", port: i.port, endpointPort: 5022 + n, ...(extra[`existingEndpoint${n}`] ? { existingEndpoint: extra[`existingEndpoint${n}`] } : {}) })),
+        ),
+      },
+      sqlPassword: { value: SA_PASSWORD, secret: true },
+      masterKeyPassword: { value: MASTER_KEY_PASSWORD, secret: true },
+      tlsCa: { value: instances[0]!.tlsCertificate },
+      ...Object.fromEntries(Object.entries(extra).filter(([k]) => !k.startsWith("existingEndpoint")).map(([k, v]) => [k, { value: v }])),
+    },
+  });
+  current = { instances, project, before };
+  return current;
+}
+
+/** Handshake result of every directed pair, given each instance's role. */
+function handshakes(instances: EmulatorInstance[], roles: Array<"partner" | "witness" | "replica">): string[] {
+  return instances.flatMap((from, f) =>
+    instances
+      .map((to, t) => {
+        if (f === t) return undefined;
+        const role = roles[f]!;
+        const r = checkHandshake(from, to, role === "replica" ? { role } : { role, peerRole: roles[t] === "witness" ? "witness" : "partner" });
+        return `${f}->${t}: ${r.ok ? "ok" : r.error.number}`;
+      })
+      .filter((x): x is string => x !== undefined),
+  );
+}
+const allOk = (n: number) => Array.from({ length: n }, (_, f) => Array.from({ length: n }, (_, t) => (f === t ? undefined : `${f}->${t}: ok`))).flat().filter(Boolean);
+
+describe.runIf(runEngine)("examples through the Pulumi CLI", () => {
+  it("covers every example folder", () => {
+    expect(readdirSync(path.join(ROOT, "examples")).sort()).toEqual(["adopt-existing", "ag-replicas", "certificate-rotation", "partners-witness", "two-partners"]);
+  });
+
+  it.each<[string, number, Array<"partner" | "witness" | "replica">]>([
+    ["two-partners", 2, ["partner", "partner"]],
+    ["partners-witness", 3, ["partner", "partner", "witness"]],
+    ["ag-replicas", 3, ["replica", "replica", "replica"]],
+  ])("%s: up, every pair accepted, destroy back to the original catalogs", async (example, count, roles) => {
+    const { instances, project, before } = await setUp(example, count);
+    const up = await project.stack.up(recorded(project));
+    expect(up.summary.result).toBe("succeeded");
+    expect(Object.keys(up.outputs.endpointUrls!.value as object)).toHaveLength(count);
+    expect(handshakes(instances, roles)).toEqual(allOk(count));
+    await project.stack.destroy(recorded(project));
+    expect(instances.map((i) => i.catalog())).toEqual(before);
+  });
+
+  it("certificate-rotation: a new expiry rotates both certificates, peers accepted throughout", async () => {
+    const { instances, project, before } = await setUp("certificate-rotation", 2, { certificateExpiry: "2030-06-30T00:00:00Z" });
+    const first = await project.stack.up(recorded(project));
+    const names = first.outputs.certificates!.value as Record<string, { name: string; expiryDate: string }>;
+    expect(Object.values(names).map((c) => c.expiryDate)).toEqual(["2030-06-30T00:00:00Z", "2030-06-30T00:00:00Z"]);
+
+    await project.stack.setConfig("certificateExpiry", { value: "2031-06-30T00:00:00Z" });
+    const refused = new Set<string>();
+    let done = false;
+    const watch = (async () => {
+      for (let n = 0; n < 100_000 && !done; n++) {
+        for (const h of handshakes(instances, ["partner", "partner"])) if (!h.endsWith("ok")) refused.add(h);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    const second = await project.stack.up(recorded(project)).finally(() => (done = true));
+    await watch;
+    expect([...refused]).toEqual([]);
+    const rotated = second.outputs.certificates!.value as Record<string, { name: string; expiryDate: string }>;
+    for (const key of Object.keys(names)) {
+      expect(rotated[key]!.expiryDate).toBe("2031-06-30T00:00:00Z");
+      expect(rotated[key]!.name).not.toBe(names[key]!.name);
+    }
+    await project.stack.destroy(recorded(project));
+    expect(instances.map((i) => i.catalog())).toEqual(before);
+  });
+
+  it("adopt-existing: a hand-made master key and endpoint are managed, then given back untouched", async () => {
+    const { instances, project, before } = await setUp("adopt-existing", 2, { existingEndpoint0: "Mirroring" }, async ([a]) => {
+      await tsql(
+        a!,
+        "CREATE MASTER KEY ENCRYPTION BY PASSWORD = N'Marker-HandMK-1!aA';" +
+          "CREATE CERTIFICATE [tde_like] WITH SUBJECT = N'protected by the same master key';" +
+          "CREATE ENDPOINT [Mirroring] STATE = STOPPED AS TCP (LISTENER_PORT = 7022) FOR DATABASE_MIRRORING (AUTHENTICATION = CERTIFICATE [tde_like], ENCRYPTION = SUPPORTED ALGORITHM RC4, ROLE = PARTNER)",
+      );
+    });
+    const up = await project.stack.up(recorded(project));
+    expect(up.summary.result).toBe("succeeded");
+    const [endpoint] = await tsql(instances[0]!, "SELECT m.name, m.state_desc, t.port, m.encryption_algorithm_desc FROM sys.database_mirroring_endpoints AS m JOIN sys.tcp_endpoints AS t ON t.endpoint_id = m.endpoint_id");
+    expect(endpoint).toEqual({ name: "Mirroring", state_desc: "STARTED", port: 5022, encryption_algorithm_desc: "AES" });
+    expect(handshakes(instances, ["partner", "partner"])).toEqual(allOk(2));
+    await project.stack.destroy(recorded(project));
+    // The master key and the other certificate stay; the endpoint is back as it was.
+    expect(instances.map((i) => i.catalog())).toEqual(before);
+  });
+});
