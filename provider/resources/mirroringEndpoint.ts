@@ -132,7 +132,36 @@ function specOf(inputs: Props, keepWindows?: EndpointSpec): EndpointSpec {
   };
 }
 
-function outputs(inputs: Props, record: EndpointRecord, adopted: boolean, original: EndpointSpec | undefined): Props {
+/** What the outputs take from the catalog: a fresh record, or the values state kept from the last one. */
+type EndpointView = Pick<EndpointRecord, "name" | "endpointId" | "port" | "ipAddress" | "certificateName" | "encryption" | "algorithm" | "role" | "state" | "owner">;
+
+/** The catalog values recorded in state by the last create, read or update. */
+function viewFromState(state: Props): EndpointView {
+  return {
+    name: state.name as string,
+    endpointId: state.endpointId as number,
+    port: state.port as number,
+    ipAddress: state.listenerIp === "ALL" ? null : (state.listenerIp as string),
+    certificateName: state.certificateName as string | null,
+    encryption: state.encryption as EndpointEncryption,
+    algorithm: state.encryption === "DISABLED" ? null : (state.algorithm as EncryptionAlgorithm),
+    role: state.role as EndpointView["role"],
+    state: state.state as EndpointState,
+    owner: state.owner as string | null,
+  };
+}
+
+/**
+ * The properties whose change needs an ALTER. `owner` left unset means "whoever owns it", and the
+ * algorithm of an endpoint that does not encrypt is moot; `endpointHost` never reaches SQL Server.
+ */
+function alteredProperties(olds: Props, news: Props): string[] {
+  const altered = ["port", "listenerIp", "certificateName", "encryption", "role", "state", "owner"].filter((key) => differs(news[key], olds[key]));
+  if (news.encryption !== "DISABLED" && differs(news.algorithm, olds.algorithm)) altered.push("algorithm");
+  return altered;
+}
+
+function outputs(inputs: Props, record: EndpointView, adopted: boolean, original: EndpointSpec | undefined): Props {
   const host = (inputs.endpointHost as string | undefined) ?? inputs.connection.server;
   return {
     ...(withoutProvider(inputs) as Props),
@@ -179,11 +208,9 @@ export const mirroringEndpointProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async diff(_id, olds: Props, news: Props) {
-    const updates: string[] = [];
-    for (const key of ["port", "listenerIp", "certificateName", "encryption", "role", "state", "owner", "endpointHost"]) {
-      if (differs(news[key], olds[key])) updates.push(key);
-    }
-    if (news.encryption !== "DISABLED" && differs(news.algorithm, olds.algorithm)) updates.push("algorithm");
+    const updates = alteredProperties(olds, news);
+    // Unlike the catalog-backed properties, an unset endpointHost has a meaning: connection.server.
+    if (news.endpointHost !== olds.endpointHost) updates.push("endpointHost");
     const replaces = news.name !== olds.name ? ["name"] : [];
     // One DATABASE_MIRRORING endpoint per instance: the old one must go before the new one exists.
     return diffResult(olds, news, replaces, updates, true);
@@ -222,12 +249,14 @@ export const mirroringEndpointProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async update(_id, olds: Props, news: Props) {
+    const original = olds.original as EndpointSpec | undefined;
+    // Only the URL or connection settings changed: nothing for SQL Server to do.
+    if (alteredProperties(olds, news).length === 0) return { outs: outputs(news, viewFromState(olds), olds.adopted === true, original) };
     const client = clientFor(news.connection);
     const current = await readEndpoint(client, news.name as string);
     if (current === undefined) {
       throw new Error(`mirroring endpoint [${String(news.name)}] on ${client.target} no longer exists; run pulumi refresh, then pulumi up to recreate it`);
     }
-    const original = olds.original as EndpointSpec | undefined;
     const record = await updateEndpoint(client, current, specOf(news, original));
     return { outs: outputs(news, record, olds.adopted === true, original) };
   },
