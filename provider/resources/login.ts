@@ -62,7 +62,15 @@ export function generatePassword(): string {
   return `${randomBytes(24).toString("base64url")}Aa1!`;
 }
 
-function outputs(inputs: Props, record: LoginRecord, password: string): Props {
+/** What the outputs take from the catalog: a fresh record, or the values state kept from the last one. */
+type LoginView = Pick<LoginRecord, "name" | "principalId" | "sid" | "isDisabled" | "checkPolicy">;
+
+/** The properties whose change needs an ALTER LOGIN. No password given means "keep the one in effect". */
+function alteredProperties(olds: Props, news: Props): string[] {
+  return ["password", "checkPolicy"].filter((key) => differs(news[key], olds[key]));
+}
+
+function outputs(inputs: Props, record: LoginView, password: string): Props {
   return {
     ...(withoutProvider(inputs) as Props),
     name: record.name,
@@ -86,11 +94,7 @@ export const loginProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async diff(_id, olds: Props, news: Props) {
-    const updates: string[] = [];
-    // No password given means "keep the generated one".
-    if (differs(news.password, olds.password)) updates.push("password");
-    if (differs(news.checkPolicy, olds.checkPolicy)) updates.push("checkPolicy");
-    return diffResult(olds, news, news.name !== olds.name ? ["name"] : [], updates);
+    return diffResult(olds, news, news.name !== olds.name ? ["name"] : [], alteredProperties(olds, news));
   },
 
   async create(inputs: Props) {
@@ -110,6 +114,11 @@ export const loginProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async update(_id, olds: Props, news: Props) {
+    if (alteredProperties(olds, news).length === 0) {
+      // Only connection settings changed: nothing for SQL Server to do.
+      const kept = { name: olds.name as string, principalId: olds.principalId as number, sid: olds.sid as string, isDisabled: olds.isDisabled as boolean, checkPolicy: olds.checkPolicy as boolean };
+      return { outs: outputs(news, kept, olds.password as string) };
+    }
     const client = clientFor(news.connection);
     const current = await readLogin(client, news.name as string);
     if (current === undefined) {

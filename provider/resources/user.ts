@@ -35,7 +35,7 @@ export class User extends MssqlResource {
   }
 }
 
-function outputs(inputs: Props, record: UserRecord): Props {
+function outputs(inputs: Props, record: Pick<UserRecord, "name" | "loginName" | "principalId">): Props {
   // `login` is what the user maps to now: null for an orphaned user (its login was dropped).
   return { ...(withoutProvider(inputs) as Props), name: record.name, login: record.loginName, principalId: record.principalId };
 }
@@ -51,7 +51,10 @@ export const userProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async diff(_id, olds: Props, news: Props) {
-    return diffResult(olds, news, news.name !== olds.name ? ["name"] : [], news.login !== olds.login ? ["login"] : []);
+    // A login has at most one user in a database (15063): a new name for the same login cannot
+    // be created beside the old user, which must go first.
+    const renamed = news.name !== olds.name;
+    return diffResult(olds, news, renamed ? ["name"] : [], news.login !== olds.login ? ["login"] : [], renamed && news.login === olds.login);
   },
 
   async create(inputs: Props) {
@@ -70,7 +73,11 @@ export const userProvider: pulumi.dynamic.ResourceProvider = {
     return { id, props: outs, inputs: refreshedInputs(outs, ["connection", "name", "login"]) };
   },
 
-  async update(_id, _olds: Props, news: Props) {
+  async update(_id, olds: Props, news: Props) {
+    if (news.login === olds.login) {
+      // Only connection settings changed: nothing for SQL Server to do.
+      return { outs: outputs(news, { name: olds.name as string, loginName: olds.login as string, principalId: olds.principalId as number }) };
+    }
     const client = clientFor(news.connection);
     const current = await readUser(client, news.name as string);
     if (current === undefined) {
