@@ -230,8 +230,8 @@ export const certificateProvider: pulumi.dynamic.ResourceProvider = {
   },
 };
 
-/** The catalog-derived outputs kept from the previous state. */
-function pickOutputs(state: Props): Record<string, unknown> {
+/** The catalog-derived outputs kept from the previous state (shared with {@link PeerCertificate}). */
+export function pickOutputs(state: Props): Record<string, unknown> {
   const keys = ["certificateName", "certificateId", "thumbprint", "publicKey", "subject", "issuer", "startDate", "expiryDate", "serialNumber", "privateKeyEncryption", "owner"];
   return Object.fromEntries(keys.filter((k) => k in state).map((k) => [k, state[k]]));
 }

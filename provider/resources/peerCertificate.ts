@@ -6,7 +6,7 @@ import { createHash, X509Certificate } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { changeCertificateOwner, createPeerCertificate, dropCertificate, readCertificate, validateFilePath } from "../sql";
 import { MssqlResource } from "./base";
-import { certificateOutputs, chooseName } from "./certificate";
+import { certificateOutputs, chooseName, pickOutputs } from "./certificate";
 import { Checker } from "./checks";
 import { checkConnection, connectionInput, type ConnectionArgs } from "./connection";
 import { clientFor, diffResult, GONE, ObjectExistsError, objectId, refreshedInputs, withoutProvider, type Props } from "./lifecycle";
@@ -151,8 +151,10 @@ export const peerCertificateProvider: pulumi.dynamic.ResourceProvider = {
       replaces.push("publicKey");
     }
     if (news.file !== olds.file) replaces.push("file");
-    // A fixed name must be freed before the new certificate can take it.
-    return diffResult(olds, news, replaces, news.owner !== olds.owner ? ["owner"] : [], news.autoNamed !== true && news.name === olds.name);
+    // The replacement keeps the name when it is fixed, or derived from the key that drift took
+    // away: that name must be freed first. A generated name (file imports) is regenerated.
+    const sameName = news.name === olds.name && (news.autoNamed !== true || news.publicKey !== undefined);
+    return diffResult(olds, news, replaces, news.owner !== olds.owner ? ["owner"] : [], sameName);
   },
 
   async create(inputs: Props) {
@@ -177,7 +179,9 @@ export const peerCertificateProvider: pulumi.dynamic.ResourceProvider = {
     return { id, props: outs, inputs: refreshedInputs(outs, ["connection", "name", "namePrefix", "autoNamed", "owner", "publicKey", "file"]) };
   },
 
-  async update(_id, _olds: Props, news: Props) {
+  async update(_id, olds: Props, news: Props) {
+    // Only connection settings changed: nothing for SQL Server to do.
+    if (news.owner === olds.owner) return { outs: { ...withoutProvider(news), ...pickOutputs(olds), publicKey: news.publicKey } };
     const client = clientFor(news.connection);
     const current = await readCertificate(client, news.name as string);
     if (current === undefined) {
