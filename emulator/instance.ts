@@ -8,8 +8,9 @@ import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { SqlMessage } from "./results";
 import { generateSelfSignedCertificate } from "./crypto/x509";
-import { Engine, type CatalogSnapshot, type EngineSession, type InjectedError } from "./engine/engine";
+import { DEFAULT_VERSION, Engine, type CatalogSnapshot, type EngineSession, type InjectedError } from "./engine/engine";
 import type { TdsHandler, TdsSession, SessionReply, RequestContext } from "./tds/handler";
+import type { ServerVersion } from "./tds/prelogin";
 import { startTdsServer, type TdsServer } from "./tds/server";
 
 /** How to start an instance. */
@@ -99,6 +100,19 @@ export interface EmulatorInstance {
   stop(): Promise<void>;
 }
 
+/**
+ * The product version, stated once: the engine's @@VERSION / SERVERPROPERTY('ProductVersion') text,
+ * and its major.minor.build in the TDS PRELOGIN and LOGINACK replies (SQL Server 2022 RTM, 16.0.1000).
+ */
+const VERSION_TEXT = DEFAULT_VERSION;
+const TDS_VERSION: ServerVersion = tdsVersion(VERSION_TEXT);
+
+function tdsVersion(text: string): ServerVersion {
+  const m = /(\d+)\.(\d+)\.(\d+)\.\d+/.exec(text);
+  if (!m) throw new Error(`no version number in ${JSON.stringify(text)}`);
+  return { major: Number(m[1]), minor: Number(m[2]), build: Number(m[3]) };
+}
+
 let sharedTls: Promise<{ cert: string; key: string }> | undefined;
 let started = 0;
 
@@ -161,6 +175,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorI
     Engine.open({
       serverName: name,
       saPassword: options.saPassword,
+      version: VERSION_TEXT,
       ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
       backupDir,
       ...(options.now !== undefined ? { now: options.now } : {}),
@@ -216,7 +231,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorI
   };
 
   const listen = async () => {
-    server = await startTdsServer({ host, port, serverName: name, tls, handler, ...(options.log ? { log: options.log } : {}) });
+    server = await startTdsServer({ host, port, serverName: name, tls, handler, version: TDS_VERSION, ...(options.log ? { log: options.log } : {}) });
     port = server.port;
   };
 

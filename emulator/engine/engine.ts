@@ -33,7 +33,7 @@ export type { HandshakeResult, SessionRole } from "./handshake";
 
 /** The @@VERSION of an emulated instance unless `EngineOptions.version` says otherwise. */
 export const DEFAULT_VERSION =
-  "Microsoft SQL Server 2019 (RTM) - 15.0.2000.5 (X64) \n\tSep 24 2019 13:48:23 \n\tCopyright (C) 2019 Microsoft Corporation\n\tDeveloper Edition (64-bit) on Linux (pulumi-mssql-mirroring emulator) <X64>";
+  "Microsoft SQL Server 2022 (RTM) - 16.0.1000.6 (X64) \n\tOct  8 2022 05:58:25 \n\tCopyright (C) 2022 Microsoft Corporation\n\tDeveloper Edition (64-bit) on Linux (pulumi-mssql-mirroring emulator) <X64>";
 
 /** How to start an instance. */
 export interface EngineOptions {
@@ -53,7 +53,7 @@ export interface EngineOptions {
   backupDir?: string;
   /** The instance's clock (UTC). Default: the system clock. */
   now?: () => Date;
-  /** @@VERSION text. Default {@link DEFAULT_VERSION} (SQL Server 2019 on Linux). */
+  /** @@VERSION text. Default {@link DEFAULT_VERSION} (SQL Server 2022 RTM on Linux). */
   version?: string;
   /**
    * Tells CREATE / ALTER ENDPOINT that another process holds a port (error 7890), e.g. the emulator's

@@ -41,7 +41,7 @@ describe("SELECT without FROM", () => {
       t.sa,
       "SELECT @@VERSION AS v, @@SERVERNAME AS s, SUSER_NAME() AS l, SUSER_SNAME() AS l2, USER_NAME() AS u, DB_NAME() AS d, SERVERPROPERTY('ProductMajorVersion') AS major, SERVERPROPERTY('ServerName') AS sn, IS_SRVROLEMEMBER('sysadmin') AS sa",
     );
-    expect(r).toEqual({ v: DEFAULT_VERSION, s: "SQL1", l: "sa", l2: "sa", u: "dbo", d: "master", major: "15", sn: "SQL1", sa: 1 });
+    expect(r).toEqual({ v: DEFAULT_VERSION, s: "SQL1", l: "sa", l2: "sa", u: "dbo", d: "master", major: "16", sn: "SQL1", sa: 1 });
   });
 
   it("uses parameters with their declared types", async () => {
