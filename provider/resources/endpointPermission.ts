@@ -33,6 +33,11 @@ export class EndpointPermission extends MssqlResource {
 
 const STATE_DESC: Record<EndpointPermissionRecord["state"], string> = { G: "GRANT", W: "GRANT_WITH_GRANT_OPTION", D: "DENY" };
 
+/** Drift: a DENY put in place out of band, which the GRANT replaces. */
+function denied(state: Props): boolean {
+  return state.state === "DENY";
+}
+
 function specOf(props: Props) {
   return { endpointName: props.endpoint as string, loginName: props.login as string };
 }
@@ -49,8 +54,7 @@ export const endpointPermissionProvider: pulumi.dynamic.ResourceProvider = {
 
   async diff(_id, olds: Props, news: Props) {
     const replaces = ["endpoint", "login"].filter((k) => news[k] !== olds[k]);
-    // Drift: a DENY put in place out of band is replaced by the GRANT again.
-    return diffResult(olds, news, replaces, olds.state === "DENY" ? ["state"] : []);
+    return diffResult(olds, news, replaces, denied(olds) ? ["state"] : []);
   },
 
   async create(inputs: Props) {
@@ -67,7 +71,9 @@ export const endpointPermissionProvider: pulumi.dynamic.ResourceProvider = {
     return { id, props: { ...withoutProvider(props), state: STATE_DESC[record.state] } };
   },
 
-  async update(_id, _olds: Props, news: Props) {
+  async update(_id, olds: Props, news: Props) {
+    // Only connection settings changed: nothing for SQL Server to do.
+    if (!denied(olds)) return { outs: { ...withoutProvider(news), state: olds.state } };
     const { record } = await grantEndpointConnect(clientFor(news.connection), specOf(news));
     return { outs: { ...withoutProvider(news), state: STATE_DESC[record.state] } };
   },
