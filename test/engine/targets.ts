@@ -1,0 +1,87 @@
+/**
+ * The SQL Server instances an engine test runs against: emulated ones (the default), or real ones
+ * named by MSSQL_REAL_SERVERS. Tests talk to both the same way; checks that only the emulator can
+ * answer (request counters, its handshake check, full catalog snapshots) fall back to portable
+ * T-SQL equivalents on real servers.
+ */
+import { checkHandshake, type EmulatorInstance } from "../../emulator";
+import { catalogSnapshot, query, realServers, trustByCatalog, type SqlTarget } from "../real/sqlTrust";
+import { SA_PASSWORD, startInstances } from "./emulators";
+
+/** One instance under test. */
+export interface Target {
+  readonly sql: SqlTarget;
+  /** Present for emulated instances. */
+  readonly emulator?: EmulatorInstance;
+}
+
+/** A set of instances and how to release them. */
+export interface TargetSet {
+  readonly kind: "emulator" | "real";
+  readonly targets: Target[];
+  stop(): Promise<void>;
+}
+
+/** Which kinds of target the engine tests run on: always the emulator, and real servers when named. */
+export function targetKinds(minimum: number): Array<"emulator" | "real"> {
+  const real = realServers();
+  if (real.length === 0) {
+    console.warn("real SQL Server: skipped (set MSSQL_REAL_SERVERS=host:port,… and MSSQL_REAL_PASSWORD to run the engine tests against real instances)");
+    return ["emulator"];
+  }
+  if (real.length < minimum) {
+    console.warn(`real SQL Server: skipped (MSSQL_REAL_SERVERS names ${real.length} instances, ${minimum} are needed)`);
+    return ["emulator"];
+  }
+  return ["emulator", "real"];
+}
+
+/** Starts `count` emulated instances, or takes the first `count` real ones. */
+export async function acquire(kind: "emulator" | "real", count: number): Promise<TargetSet> {
+  if (kind === "real") {
+    return { kind, targets: realServers().slice(0, count).map((sql) => ({ sql })), stop: async () => undefined };
+  }
+  const instances = await startInstances(count);
+  return {
+    kind,
+    targets: instances.map((emulator) => ({
+      emulator,
+      sql: { server: "127.0.0.1", port: emulator.port, user: "sa", password: SA_PASSWORD, ca: emulator.tlsCertificate },
+    })),
+    stop: async () => {
+      await Promise.all(instances.map((i) => i.stop()));
+    },
+  };
+}
+
+/** Runs T-SQL as the admin login and returns the first recordset. */
+export async function tsqlOn(t: Target, text: string): Promise<Array<Record<string, unknown>>> {
+  return (await query(t.sql, text))[0] ?? [];
+}
+
+/** Everything comparable about a target's catalog: the emulator's full snapshot, else the portable one. */
+export async function snapshot(t: Target): Promise<unknown> {
+  return t.emulator ? t.emulator.catalog() : catalogSnapshot(t.sql);
+}
+
+/** "ok", or why `to` refuses `from`: the emulator's handshake check, else the catalog-level check. */
+export async function handshake(from: Target, to: Target, roles: { from: "partner" | "witness" | "replica"; to: "partner" | "witness" | "replica" }): Promise<string> {
+  if (from.emulator && to.emulator) {
+    const r = checkHandshake(
+      from.emulator,
+      to.emulator,
+      roles.from === "replica" ? { role: "replica" } : { role: roles.from, peerRole: roles.to === "witness" ? "witness" : "partner" },
+    );
+    return r.ok ? "ok" : `${r.error.number} ${r.error.message}`;
+  }
+  return trustByCatalog(from.sql, to.sql, roles);
+}
+
+/** Requests the emulated instances received (undefined on real servers, which have no such counter). */
+export function requestCount(set: TargetSet): { requests: number; logins: number } | undefined {
+  if (set.kind !== "emulator") return undefined;
+  return set.targets.reduce(
+    (t, { emulator: i }) => ({ requests: t.requests + i!.counters.requests, logins: t.logins + i!.counters.logins + i!.counters.failedLogins }),
+    { requests: 0, logins: 0 },
+  );
+}
