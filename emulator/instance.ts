@@ -214,7 +214,13 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorI
         return { error: refusal(request.userName) };
       }
       const result = engine.authenticate(request.userName, request.password);
-      if (!result.ok) return { error: result.error };
+      if (!result.ok) {
+        // As SQL Server: the client is told state 1 whatever the reason; the reason's state (5 unknown
+        // login, 8 wrong password, 7 disabled, 12 CONNECT SQL denied) goes to the error log only.
+        const { number, class: severity, state, message } = result.error;
+        options.log?.(`Error: ${number}, Severity: ${severity}, State: ${state}. ${message} [CLIENT: ${connection.remoteAddress}]`);
+        return { error: { ...result.error, state: 1 } };
+      }
       if (request.database !== "" && request.database.toLowerCase() !== "master") {
         return {
           error: {
