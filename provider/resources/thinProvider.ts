@@ -10,7 +10,7 @@
  *
  * DO NOT EDIT the functions below: their source text is part of every user's state. Changing a
  * single character makes `pulumi preview` show `__provider` changes on existing resources.
- * `test/unit/thinProvider.test.ts` pins the serialized text.
+ * `test/provider/serialized.test.ts` pins the serialized text (`loginProvider.golden.txt`).
  */
 import type * as pulumi from "@pulumi/pulumi";
 
