@@ -51,7 +51,7 @@ export class Certificate extends MssqlResource {
   declare readonly certificateName: pulumi.Output<string>;
   /** `sys.certificates.certificate_id`. */
   declare readonly certificateId: pulumi.Output<number>;
-  /** SHA-1 of the DER certificate, lowercase hex (`sys.certificates.thumbprint`). */
+  /** SHA-1 of the DER certificate, uppercase hex without `0x` (`sys.certificates.thumbprint`). */
   declare readonly thumbprint: pulumi.Output<string>;
   /** The public certificate, DER as base64 (`CERTENCODED`): what peers import. No private key. */
   declare readonly publicKey: pulumi.Output<string>;

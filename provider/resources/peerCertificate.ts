@@ -40,7 +40,7 @@ export class PeerCertificate extends MssqlResource {
   declare readonly certificateName: pulumi.Output<string>;
   /** `sys.certificates.certificate_id`. */
   declare readonly certificateId: pulumi.Output<number>;
-  /** SHA-1 of the DER, lowercase hex. */
+  /** SHA-1 of the DER, uppercase hex without `0x` (`sys.certificates.thumbprint`). */
   declare readonly thumbprint: pulumi.Output<string>;
   /** `sys.certificates.subject`. */
   declare readonly subject: pulumi.Output<string>;
