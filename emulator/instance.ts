@@ -64,8 +64,12 @@ export interface EmulatorFaults {
    * (nothing happens on the server) or `after` it ran (the change is made, the reply is lost).
    */
   dropConnectionOn(pattern: RegExp | string, when: "before" | "after", times?: number): void;
-  /** Every reply is held back `ms` milliseconds after its request ran (0 turns it off). */
-  delayResponses(ms: number): void;
+  /**
+   * The replies to the next `times` batches / RPCs (default 1; `Infinity` until turned off) are held
+   * back `ms` milliseconds after the request ran; a cancel (ATTENTION, e.g. a client timeout) ends the
+   * wait. `delayResponses(0)` turns it off.
+   */
+  delayResponses(ms: number, times?: number): void;
   /** The next `times` logins are refused with 18456, whatever the password. */
   refuseLogins(times?: number): void;
   /** Removes every pending fault. */
@@ -161,6 +165,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorI
   let refusedLogins = 0;
   let refuseNext = 0;
   let delayMs = 0;
+  let delayedReplies = 0;
   const dropBefore: Pending[] = [];
   const dropAfter: Pending[] = [];
   let port = options.port ?? 0;
@@ -191,7 +196,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorI
       if (take(dropBefore, sql)) return { outcomes: [], disconnect: true };
       const outcomes = await session.execute(sql, params, ctx.signal);
       if (take(dropAfter, sql)) return { outcomes, disconnect: true };
-      if (delayMs > 0) await sleep(delayMs, undefined, { signal: ctx.signal }).catch(() => undefined);
+      if (delayMs > 0 && delayedReplies > 0) {
+        delayedReplies--;
+        await sleep(delayMs, undefined, { signal: ctx.signal }).catch(() => undefined);
+      }
       return { outcomes };
     },
     async transaction(request): Promise<SessionReply> {
@@ -279,8 +287,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorI
       dropConnections: () => server?.dropAllConnections(),
       failNext: (pattern, error, times = 1) => engine.faults.failNext(pattern, typeof error === "number" ? { number: error } : error, times),
       dropConnectionOn: (pattern, when, times = 1) => (when === "before" ? dropBefore : dropAfter).push({ test: matcher(pattern), remaining: times }),
-      delayResponses: (ms) => {
+      delayResponses: (ms, times = 1) => {
         delayMs = Math.max(0, ms);
+        delayedReplies = delayMs > 0 ? Math.max(0, times) : 0;
       },
       refuseLogins: (times = 1) => {
         refuseNext = times;
@@ -290,6 +299,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorI
         dropBefore.length = 0;
         dropAfter.length = 0;
         delayMs = 0;
+        delayedReplies = 0;
         refuseNext = 0;
       },
     },
