@@ -215,7 +215,13 @@ export const FUNCTIONS: Record<string, FunctionDefinition> = {
   ISNULL: { min: 2, max: 2, type: (t) => t[0]!, call: ([a, b]) => (a === null ? b! : a!) },
   COALESCE: { min: 1, max: 64, type: (t) => t[0]!, call: (args) => args.find((a) => a !== null) ?? null },
   NULLIF: { min: 2, max: 2, type: (t) => t[0]!, call: ([a, b]) => (a !== null && b !== null && toText(a) === toText(b) ? null : a!) },
-  LEN: { min: 1, max: 1, type: fixed(INT), call: ([s]) => (s === null ? null : toText(s!)!.replace(/ +$/, "").length) },
+  LEN: {
+    min: 1,
+    max: 1,
+    type: fixed(INT),
+    // Binary counts as varchar does: one character per byte, trailing spaces (0x20) not counted.
+    call: ([s]) => (s === null ? null : Buffer.isBuffer(s) ? s.length - (/ *$/.exec(s.toString("latin1"))![0].length) : toText(s!)!.replace(/ +$/, "").length),
+  },
   DATALENGTH: {
     min: 1,
     max: 1,

@@ -57,6 +57,11 @@ describe("SELECT without FROM", () => {
     expect(await rows(t.sa, "SELECT QUOTENAME(N'a]b') AS a, QUOTENAME(N'it''s', '''') AS b")).toEqual([{ a: "[a]]b]", b: "'it''s'" }]);
     expect(await scalar(t.sa, "SELECT QUOTENAME(@s)", [nvarchar("@s", "x".repeat(129))])).toBeNull();
   });
+
+  it("LEN counts bytes of binary (as varchar: trailing 0x20 not counted) and characters of strings", async () => {
+    expect(await rows(t.sa, "SELECT LEN(0x0102030405) AS b, LEN(0x4120) AS spaced, LEN(N'ab  ') AS s, DATALENGTH(0x0102030405) AS d")).toEqual([{ b: 5, spaced: 1, s: 2, d: 5 }]);
+    expect(await rows(t.sa, "SELECT LEN(sid) AS n FROM sys.server_principals WHERE name = 'alice'")).toEqual([{ n: 16 }]);
+  });
 });
 
 describe("SELECT FROM catalog views", () => {
