@@ -12,7 +12,9 @@ export type ColumnType = "int" | "bigint" | "smallint" | "tinyint" | "bit" | "nv
 
 /** One result column. */
 export interface Column {
+  /** Column name as the client sees it (COLMETADATA). */
   name: string;
+  /** SQL type of the column. */
   type: ColumnType;
   /** Characters (nvarchar/varchar) or bytes (varbinary); `undefined` means MAX. Ignored for fixed types. */
   length?: number;
@@ -36,9 +38,11 @@ export interface SqlMessage {
 
 /** A typed parameter, as sent by `sp_executesql`. Names include the leading `@`. */
 export interface SqlParameter {
+  /** Parameter name, with its `@`. */
   name: string;
   /** The declared SQL type as the client sent it, e.g. `nvarchar`, `int`, `varbinary`. */
   type: string;
+  /** The decoded value (`null` for NULL). */
   value: SqlValue;
 }
 
@@ -59,5 +63,6 @@ export type StatementOutcome =
 
 /** The outcome of a whole batch or RPC. */
 export interface BatchOutcome {
+  /** What each statement produced, in order. */
   outcomes: StatementOutcome[];
 }

@@ -8,7 +8,9 @@ import type { BatchOutcome, SqlMessage, SqlParameter } from "../results";
 export interface ConnectionInfo {
   /** Server process id given to this connection (52, 53, …), as SQL Server numbers user sessions. */
   spid: number;
+  /** The client's IP address. */
   remoteAddress: string;
+  /** The client's TCP port. */
   remotePort: number;
   /** `off` = plaintext, `tls` = TLS negotiated inside PRELOGIN (encrypt: true), `strict` = TDS 8.0. */
   encryption: "off" | "tls" | "strict";
@@ -16,13 +18,19 @@ export interface ConnectionInfo {
 
 /** The fields of LOGIN7 a handler needs (the password already de-obfuscated). */
 export interface LoginRequest {
+  /** LOGIN7 UserName: the SQL login. */
   userName: string;
+  /** LOGIN7 Password, de-obfuscated. Never log it. */
   password: string;
   /** Initial database requested by the client ('' when none). */
   database: string;
+  /** LOGIN7 AppName (mssql sends `node-mssql`). */
   appName: string;
+  /** LOGIN7 HostName: the client machine. */
   hostName: string;
+  /** LOGIN7 ServerName: the server name the client asked for. */
   serverName: string;
+  /** LOGIN7 Language ('' for the server default). */
   language: string;
   /** Requested packet size in bytes. */
   packetSize: number;

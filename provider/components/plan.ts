@@ -31,16 +31,23 @@ export interface InstanceShape {
 
 /** The topology as planning sees it. */
 export interface TopologyShape {
+  /** Database-mirroring partners (exactly two). */
   partners?: InstanceShape[];
+  /** Database-mirroring witness (optional). */
   witness?: InstanceShape;
+  /** Availability-group replicas (2 to {@link MAX_REPLICAS}). */
   replicas?: InstanceShape[];
+  /** Topology-wide `ENCRYPTION`; default REQUIRED. */
   encryption?: EndpointEncryption;
+  /** Topology-wide `ALGORITHM`; default AES. */
   algorithm?: EncryptionAlgorithm;
 }
 
 /** One instance with the role its endpoint gets. */
 export interface PlannedInstance {
+  /** Logical name. */
   name: string;
+  /** `ROLE` of its endpoint: PARTNER/WITNESS for mirroring, ALL for an availability group. */
   role: EndpointRole;
   /** Effective encryption (instance override, else topology, else REQUIRED). */
   encryption: EndpointEncryption;
@@ -50,7 +57,9 @@ export interface PlannedInstance {
 
 /** `receiver` accepts inbound mirroring connections from `peer`. */
 export interface PlannedTrust {
+  /** The instance that accepts the connection (login, user, peer certificate and grant live here). */
   receiver: string;
+  /** The instance that connects. */
   peer: string;
 }
 
@@ -58,7 +67,9 @@ export interface PlannedTrust {
 export interface TopologyPlan {
   /** Database mirroring (partners, optional witness) or an availability-group mesh. */
   mode: "mirroring" | "availabilityGroup";
+  /** Every instance with its role and effective encryption, in declaration order. */
   instances: PlannedInstance[];
+  /** Every directed trust: n·(n−1) for n instances. */
   trusts: PlannedTrust[];
 }
 

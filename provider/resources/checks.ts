@@ -15,6 +15,7 @@ import { isUnknown } from "./unknown";
 
 /** Collects failures for one `check` call. */
 export class Checker {
+  /** Failures recorded so far, in the order found. */
   readonly failures: CheckFailure[] = [];
 
   constructor(private readonly news: Record<string, unknown>) {}

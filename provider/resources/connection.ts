@@ -32,12 +32,19 @@ export interface ConnectionArgs {
 
 /** {@link ConnectionArgs} as the provider receives it, with defaults applied by `check`. */
 export interface ConnectionInputs {
+  /** See {@link ConnectionArgs.server}. */
   server: string;
+  /** See {@link ConnectionArgs.port}; 1433 when not given. */
   port: number;
+  /** See {@link ConnectionArgs.user}. */
   user: string;
+  /** See {@link ConnectionArgs.password} (plain text here: the engine strips secret markers before the provider). */
   password: string;
+  /** See {@link ConnectionArgs.encrypt}; true when not given. */
   encrypt: boolean | "strict";
+  /** See {@link ConnectionArgs.trustServerCertificate}; false when not given. */
   trustServerCertificate: boolean;
+  /** See {@link ConnectionArgs.ca}. */
   ca?: string;
 }
 
@@ -62,7 +69,9 @@ export function connectionInput(c: ConnectionArgs): pulumi.Input<Record<string, 
 
 /** A property failure as `check` reports it. */
 export interface CheckFailure {
+  /** The input property, dotted for nested ones (`connection.port`). */
   property: string;
+  /** What is wrong and how to fix it. */
   reason: string;
 }
 
