@@ -42,7 +42,8 @@ function providerTexts(deployment: unknown): string[] {
   return out.sort();
 }
 
-describe.runIf(runEngine)("a new package version under existing state", () => {
+/** A two-partner project for the enclosing describe, created before its tests and removed after. */
+function useTwoPartners(): () => Awaited<ReturnType<typeof twoPartners>> {
   let run: Awaited<ReturnType<typeof twoPartners>>;
   beforeAll(async () => {
     run = await twoPartners();
@@ -52,9 +53,14 @@ describe.runIf(runEngine)("a new package version under existing state", () => {
     run.project.remove();
     await Promise.all(run.instances.map((i) => i.stop()));
   });
+  return () => run;
+}
+
+describe.runIf(runEngine)("a new package version under existing state", () => {
+  const current = useTwoPartners();
 
   it("shows no change in preview or up, stores the same __provider, and runs the new code", async () => {
-    const { project, instances, before } = run;
+    const { project, instances, before } = current();
     await project.stack.up(recorded(project));
     const texts = providerTexts(await project.stack.exportStack());
     expect(texts.length).toBeGreaterThan(0);
@@ -91,18 +97,10 @@ describe.runIf(runEngine)("a new package version under existing state", () => {
 });
 
 describe.runIf(runEngine)("failing and interrupted creates", () => {
-  let run: Awaited<ReturnType<typeof twoPartners>>;
-  beforeAll(async () => {
-    run = await twoPartners();
-  });
-  afterAll(async () => {
-    await run.project.stack.destroy({ color: "never" }).catch(() => undefined);
-    run.project.remove();
-    await Promise.all(run.instances.map((i) => i.stop()));
-  });
+  const current = useTwoPartners();
 
   it("a refused CREATE ENDPOINT fails up clearly, leaves state matching the catalogs, and a rerun converges", async () => {
-    const { project, instances } = run;
+    const { project, instances } = current();
     const [a, b] = instances as [EmulatorInstance, EmulatorInstance];
     a.faults.failNext("CREATE ENDPOINT", { number: 15247, message: "User does not have permission to perform this action." });
     const failed = await project.stack.up(recorded(project)).then(
@@ -121,7 +119,7 @@ describe.runIf(runEngine)("failing and interrupted creates", () => {
   });
 
   it("transient errors and lost replies are retried: one up, nothing duplicated or orphaned", async () => {
-    const { project, instances, before } = run;
+    const { project, instances, before } = current();
     const [a, b] = instances as [EmulatorInstance, EmulatorInstance];
     await project.stack.destroy(recorded(project));
     expect(instances.map((i) => i.catalog())).toEqual(before);
