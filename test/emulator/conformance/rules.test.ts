@@ -31,21 +31,24 @@ let local: Material;
 let expired: Material;
 let future: Material;
 let late: Material;
+/** A 520-bit RSA key: not a multiple of 64 bits. */
+let oddKey: Material;
 
-async function material(subject: string, from = "2030-01-01Z", to = "2031-01-01Z"): Promise<Material> {
-  const c = await generateSelfSignedCertificate({ subject, notBefore: new Date(from), notAfter: new Date(to), keyBits: 1024 });
+async function material(subject: string, from = "2030-01-01Z", to = "2031-01-01Z", keyBits = 1024): Promise<Material> {
+  const c = await generateSelfSignedCertificate({ subject, notBefore: new Date(from), notAfter: new Date(to), keyBits });
   const encryptedKey = createPrivateKey(c.privateKeyPem).export({ type: "pkcs8", format: "der", cipher: "aes-256-cbc", passphrase: KEY_PASSWORD });
   return { ...c, encryptedKey };
 }
 
 beforeAll(async () => {
-  [outsideA, outsideB, local, expired, future, late] = await Promise.all([
+  [outsideA, outsideB, local, expired, future, late, oddKey] = await Promise.all([
     material("outside a"),
     material("outside b"),
     material("local_cert subject"),
     material("expired", "2020-01-01Z", "2021-01-01Z"),
     material("future", "2035-01-01Z", "2036-01-01Z"),
     material("late", "2036-01-01Z", "2037-01-01Z"),
+    material("odd key", "2030-01-01Z", "2031-01-01Z", 520),
   ]);
 });
 
@@ -254,6 +257,33 @@ describe.each(MODES)("rules through mssql (%s)", (mode: Mode) => {
       await fails(`ALTER CERTIFICATE b WITH PRIVATE KEY (ENCRYPTION BY PASSWORD = N'${KEY_PASSWORD}')`, { number: 15563, class: 16, message: "The certificate has no private key set for it." });
     });
 
+    it("private key protection: decryption password for an MK key 15147, none for a PW key 15334, MK → PW without a password 15146, a key of unsupported length 15464", async () => {
+      await ok(pool, importCert("pw_cert", outsideA, "PW"));
+      await fails(`BACKUP CERTIFICATE local_cert TO FILE = 'l.cer' WITH PRIVATE KEY (FILE = 'l.key', ENCRYPTION BY PASSWORD = N'${KEY_PASSWORD}', DECRYPTION BY PASSWORD = N'${KEY_PASSWORD}')`, {
+        number: 15147,
+        class: 16,
+        message: "No decryption password should be provided because the private key of this certificate is encrypted by a master key.",
+      });
+      await fails(`BACKUP CERTIFICATE pw_cert TO FILE = 'p.cer' WITH PRIVATE KEY (FILE = 'p.key', ENCRYPTION BY PASSWORD = N'${OTHER}')`, {
+        number: 15334,
+        class: 16,
+        message: "The certificate has a private key that is protected by a user defined password. That password needs to be provided to enable the use of the private key.",
+      });
+      await fails(`ALTER CERTIFICATE pw_cert WITH PRIVATE KEY (DECRYPTION BY PASSWORD = N'${OTHER}')`, { number: 15465, class: 16, message: "The private key password is invalid." });
+      await fails(`ALTER CERTIFICATE local_cert WITH PRIVATE KEY (DECRYPTION BY PASSWORD = N'${KEY_PASSWORD}')`, {
+        number: 15146,
+        class: 16,
+        message: "An encryption password must be provided to encrypt the private key of this certificate.",
+      });
+      // Both moves done right: PW → MK, and MK → PW.
+      await ok(pool, `ALTER CERTIFICATE pw_cert WITH PRIVATE KEY (DECRYPTION BY PASSWORD = N'${KEY_PASSWORD}'); ALTER CERTIFICATE local_cert WITH PRIVATE KEY (ENCRYPTION BY PASSWORD = N'${KEY_PASSWORD}')`);
+      expect(await rows(pool, "SELECT name, pvt_key_encryption_type AS protection FROM sys.certificates ORDER BY name")).toEqual([
+        { name: "local_cert", protection: "PW" },
+        { name: "pw_cert", protection: "MK" },
+      ]);
+      await fails(importCert("odd_key", oddKey), { number: 15464, class: 16, message: "Unsupported private key format or key length." });
+    });
+
     it("DROP CERTIFICATE used by the endpoint: 15352", async () => {
       await ok(pool, ENDPOINT);
       await fails("DROP CERTIFICATE local_cert", {
@@ -454,8 +484,18 @@ describe.each(MODES)("rules through mssql (%s)", (mode: Mode) => {
       await fails(`CREATE LOGIN p WITH PASSWORD = N'${STRONG}', DEFAULT_LANGUAGE = Klingon`, { number: 15033, class: 16, message: "'Klingon' is not a valid official language name." });
     });
 
-    it("special users: DROP USER dbo 15150", async () => {
+    it("special users: DROP USER dbo 15150, guest 15539", async () => {
       await fails("DROP USER dbo", { number: 15150, class: 16, message: "Cannot drop the user 'dbo'." });
+      await fails("DROP USER guest", { number: 15539, class: 16 });
+    });
+
+    it("PASSWORD = 0x… HASHED: a value that is no hash 15021; sys.sql_logins.password_hash copied to a new login logs in with the same password", async () => {
+      await fails("CREATE LOGIN h WITH PASSWORD = 0x0102 HASHED", { number: 15021, class: 16, message: "Invalid value given for parameter PASSWORD. Specify a valid parameter value." });
+      await ok(pool, `CREATE LOGIN original WITH PASSWORD = N'${STRONG}'`);
+      const [{ hash }] = await rows<{ hash: Buffer }>(pool, "SELECT password_hash AS hash FROM sys.sql_logins WHERE name = N'original'");
+      await ok(pool, `CREATE LOGIN copied WITH PASSWORD = ${hex(hash!)} HASHED`);
+      const copied = await connect(instance, mode, { user: "copied", password: STRONG });
+      expect(await rows(copied, "SELECT SUSER_NAME() AS me")).toEqual([{ me: "copied" }]);
     });
 
     it("grants: CASCADE needed 4611, to sa or yourself 4624, to a fixed role 4617", async () => {
@@ -505,6 +545,15 @@ describe.each(MODES)("rules through mssql (%s)", (mode: Mode) => {
       await fails(`CREATE LOGIN a WITH PASSWORD = N'${STRONG}'; SELECT FROM sys.certificates`, { number: 156, class: 15, message: "Incorrect syntax near the keyword 'FROM'." });
       const unclosed = await fails("CREATE LOGIN a WITH PASSWORD = N'unclosed", { number: 102, class: 15 });
       expect(unclosed.precedingErrors?.map((e) => e.number)).toEqual([105]);
+    });
+
+    it("compile errors before anything runs: column 207, variable 137, function 195; run-time: date 241, divide by zero 8134", async () => {
+      await fails(`CREATE LOGIN a WITH PASSWORD = N'${STRONG}'; SELECT nope FROM sys.certificates`, { number: 207, class: 16, message: "Invalid column name 'nope'." });
+      await fails(`CREATE LOGIN a WITH PASSWORD = N'${STRONG}'; SELECT @undeclared`, { number: 137, class: 15, message: 'Must declare the scalar variable "@undeclared".' });
+      await fails(`CREATE LOGIN a WITH PASSWORD = N'${STRONG}'; SELECT NOPE(1)`, { number: 195, class: 15, message: "'NOPE' is not a recognized built-in function name." });
+      await ok(pool, `CREATE MASTER KEY ENCRYPTION BY PASSWORD = N'${STRONG}'`);
+      await fails("CREATE CERTIFICATE d WITH SUBJECT = N'd', START_DATE = '2030-13-01'", { number: 241, class: 16, message: "Conversion failed when converting date and/or time from character string." });
+      await fails("SELECT 1 / 0 AS x", { number: 8134, class: 16, message: "Divide by zero error encountered." });
     });
 
     it("T-SQL outside the subset 50000, unknown procedure 2812, unknown view 208, another database 911, COMMIT / ROLLBACK alone 3902 / 3903", async () => {
