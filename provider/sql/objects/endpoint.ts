@@ -43,7 +43,7 @@ export async function createEndpoint(client: SqlClient, spec: EndpointSpec): Pro
       attempts: error.attempts,
       hint:
         `this instance already has the mirroring endpoint ${displayName(existing.name)} (port ${existing.port}) and SQL Server allows one: ` +
-        "adopt it, or drop it first",
+        `adopt it (adopt: true with name: ${JSON.stringify(existing.name)}), or drop it first`,
     });
   }
 }

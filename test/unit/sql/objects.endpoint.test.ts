@@ -58,7 +58,7 @@ describe("createEndpoint", () => {
     expect(error.number).toBe(7862);
     expect(error.message).toBe(
       "unable to create mirroring endpoint [hadr] on sql1:1433: An endpoint of the requested type already exists.  Only one endpoint of this type is supported. " +
-        "(Msg 7862, State 1) — this instance already has the mirroring endpoint [Mirroring] (port 5023) and SQL Server allows one: adopt it, or drop it first",
+        "(Msg 7862, State 1) — this instance already has the mirroring endpoint [Mirroring] (port 5023) and SQL Server allows one: adopt it (adopt: true with name: \"Mirroring\"), or drop it first",
     );
     expect(client.statements).toEqual([batch(READ, CREATE, READ), batch(READ_ANY)]);
   });
