@@ -3,13 +3,10 @@
  * encryption mode: the product version, transactions over TDS, the fault hooks, the counters, and a
  * restart that keeps the catalog in `dataDir`.
  */
-import { mkdtemp } from "node:fs/promises";
-import * as os from "node:os";
-import * as path from "node:path";
 import sql from "mssql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EmulatorInstance } from "../../../emulator";
-import { MODES, SA_PASSWORD, STRONG, close, closeAll, config, connect, requestError, rows, seen, start, stop, type Mode } from "./support";
+import { MODES, SA_PASSWORD, STRONG, close, closeAll, config, connect, requestError, rows, seen, start, stop, tempDir, type Mode } from "./support";
 
 const loginCount = (pool: sql.ConnectionPool, name: string) => rows<{ n: number }>(pool, `SELECT COUNT(*) AS n FROM sys.server_principals WHERE name = N'${name}'`).then((r) => r[0]!.n);
 
@@ -33,7 +30,7 @@ describe.each(MODES)("sessions through mssql (%s)", (mode: Mode) => {
   let dataDir: string;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(os.tmpdir(), "conformance-data-"));
+    dataDir = await tempDir();
     instance = await start({ dataDir });
     pool = await connect(instance, mode);
   });

@@ -3,6 +3,9 @@
  * `mssql` driver over TCP, in the three encryption modes a client can choose, with the instance's
  * TLS certificate trusted through `ca` (never `trustServerCertificate`).
  */
+import { mkdtemp, rm } from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
 import sql from "mssql";
 import { expect } from "vitest";
 import { startEmulator, type EmulatorInstance, type EmulatorOptions } from "../../../emulator";
@@ -64,9 +67,20 @@ export async function close(pool: sql.ConnectionPool): Promise<void> {
   await pool.close();
 }
 
-/** Starts an instance on 127.0.0.1 (tracked, so {@link closeAll} stops it). */
+let scratch: Promise<string> | undefined;
+let scratchCount = 0;
+
+/** A new empty folder, removed by {@link closeAll}. */
+export async function tempDir(): Promise<string> {
+  scratch ??= mkdtemp(path.join(os.tmpdir(), "emulator-conformance-"));
+  const dir = path.join(await scratch, String(++scratchCount));
+  return dir;
+}
+
+/** Starts an instance on 127.0.0.1 (tracked, so {@link closeAll} stops it); its backup folder is removed by {@link closeAll}. */
 export async function start(options: Partial<EmulatorOptions> = {}): Promise<EmulatorInstance> {
-  const instance = await startEmulator({ saPassword: SA_PASSWORD, ...options });
+  const backupDir = options.backupDir ?? (options.dataDir === undefined ? await tempDir() : undefined);
+  const instance = await startEmulator({ saPassword: SA_PASSWORD, ...(backupDir !== undefined ? { backupDir } : {}), ...options });
   openInstances.add(instance);
   return instance;
 }
@@ -77,7 +91,7 @@ export async function stop(instance: EmulatorInstance): Promise<void> {
   await instance.stop();
 }
 
-/** Closes every pool, then stops every instance this file opened (afterAll / afterEach). */
+/** Closes every pool, stops every instance this file opened, removes their folders (afterAll / afterEach). */
 export async function closeAll(): Promise<void> {
   const pools = [...openPools];
   openPools.clear();
@@ -85,6 +99,9 @@ export async function closeAll(): Promise<void> {
   const instances = [...openInstances];
   openInstances.clear();
   await Promise.all(instances.map((i) => i.stop()));
+  const root = scratch;
+  scratch = undefined;
+  if (root) await rm(await root, { recursive: true, force: true });
 }
 
 /** Runs a batch through mssql's `batch()` (SQL_BATCH) and returns its first result set. */
