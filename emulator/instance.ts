@@ -43,17 +43,23 @@ export interface EmulatorCounters {
   failedLogins: number;
   /** Requests received on logged-in connections: batches + RPCs + transaction-manager requests. */
   requests: number;
-  /** SQL_BATCH requests. */
+  /** SQL_BATCH requests (tedious sends one, its SET batch, after every login). */
   batches: number;
-  /** RPC requests (sp_executesql). */
+  /** RPC requests (sp_executesql: mssql's `query()`, and its `SELECT 1;` pool validation). */
   rpcs: number;
-  /** TRANSACTION_MANAGER requests. */
+  /** TRANSACTION_MANAGER requests (begin / commit / rollback of `sql.Transaction`). */
   transactionRequests: number;
-  /** Statements run, by kind (`SELECT`, `CREATE CERTIFICATE`, …). */
+  /**
+   * Statements that started, by kind (`SET`, `SELECT`, `CREATE CERTIFICATE`, `IF`, …), whether they
+   * then succeeded or failed; none for a batch that does not compile or a statement `failNext` stopped.
+   */
   statements: Record<string, number>;
 }
 
-/** Fault hooks for reliability tests. Every hook is bounded by a count and clears itself. */
+/**
+ * Fault hooks for reliability tests. Every hook is bounded by a count (default 1) and clears itself;
+ * `dropConnections` acts once, now.
+ */
 export interface EmulatorFaults {
   /** Drops every open client connection now. */
   dropConnections(): void;
