@@ -13,7 +13,7 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   echo "[run] installing dependencies" >&2
   npm ci --no-audit --no-fund --loglevel=error >&2
 fi
-if [ ! -f dist/provider/index.js ] || [ -n "$(find provider emulator -name '*.ts' -newer dist/.built 2>/dev/null | head -n1)" ] || [ ! -f dist/.built ]; then
+if [ ! -f dist/provider/index.js ] || [ -n "$(find provider emulator bench -name '*.ts' -newer dist/.built 2>/dev/null | head -n1)" ] || [ ! -f dist/.built ]; then
   echo "[run] building" >&2
   npm run --silent build >&2
   touch dist/.built
