@@ -282,4 +282,20 @@ describe("lazy driver loading", () => {
     const output = execFileSync(process.execPath, ["-e", script], { cwd: root, encoding: "utf8" });
     expect(JSON.parse(output)).toEqual([]);
   });
+
+  it("loading the driver defers @azure/identity until Azure AD authentication uses it", () => {
+    const root = path.resolve(__dirname, "../../..");
+    const script =
+      "const fs = require('fs'); const path = require('path'); const ts = require('typescript');" +
+      "require.extensions['.ts'] = (m, f) => m._compile(ts.transpileModule(fs.readFileSync(f, 'utf8'), { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } }).outputText, f);" +
+      "const driver = require('./provider/sql/driver.ts').loadDriver();" +
+      "const identityFiles = () => Object.keys(require.cache).filter((k) => /node_modules[\\\\/]@azure[\\\\/]identity[\\\\/]/.test(k)).length;" +
+      "const before = identityFiles();" +
+      "const tedious = require.resolve('tedious', { paths: [path.dirname(require.resolve('mssql'))] });" +
+      "const identity = require(require.resolve('@azure/identity', { paths: [path.dirname(tedious)] }));" +
+      "process.stdout.write(JSON.stringify({ pool: typeof driver.ConnectionPool, before, credential: typeof identity.DefaultAzureCredential, after: identityFiles() > 1 }));";
+    const output = execFileSync(process.execPath, ["-e", script], { cwd: root, encoding: "utf8" });
+    // Only the stand-in is loaded with the driver; the real module arrives on first use.
+    expect(JSON.parse(output)).toEqual({ pool: "function", before: 1, credential: "function", after: true });
+  });
 });
