@@ -11,7 +11,7 @@
 import { createHash } from "node:crypto";
 import type * as mssql from "mssql";
 import type { Recordset, SqlClient, SqlParam, SqlParams } from "./client";
-import { loadDriver, type DriverPool, type MssqlDriver } from "./driver";
+import { keepProbeConnection, loadDriver, type DriverPool, type MssqlDriver } from "./driver";
 import { ValidationError } from "./errors";
 import { isConnectionLevelError, type RetryOptions } from "./retry";
 import { scrubErrorInPlace } from "./scrub";
@@ -51,9 +51,10 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
  * four per peer (login → user → certificate → grant), each chain strictly ordered by its
  * dependencies, so the work that can run at once against one instance is about one chain per
  * peer; four connections serve a witness plus an AG of four replicas without queuing much. It is
- * also the bound on logins: one Pulumi command logs in to an instance at most POOL_SIZE + 1 times
- * (mssql opens and closes one probe connection when a pool connects), more only when a pool is
- * replaced after a connection failure or a credentials change, or outlives its idle timeout.
+ * also the bound on logins: one Pulumi command logs in to an instance at most POOL_SIZE times
+ * (the connection mssql opens to probe the configuration becomes the first pooled one), more only
+ * when a pool is replaced after a connection failure or a credentials change, or outlives its
+ * idle timeout.
  */
 export const POOL_SIZE = 4;
 
@@ -152,6 +153,7 @@ function retire(entry: PoolEntry): void {
 
 function openPool(config: ConnectionConfig, key: string, print: string): PoolEntry {
   const pool = new (loadDriver().ConnectionPool)(driverConfig(config));
+  keepProbeConnection(pool);
   const entry: PoolEntry = {
     key,
     fingerprint: print,

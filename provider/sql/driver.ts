@@ -23,7 +23,7 @@ export interface MssqlDriver {
 
 /** The part of `mssql.ConnectionPool` the SQL layer uses. */
 export interface DriverPool {
-  /** Opens the pool (mssql logs in once to probe the configuration). */
+  /** Opens the pool (mssql logs in once to probe the configuration; see {@link keepProbeConnection}). */
   connect(): Promise<unknown>;
   /** Closes every connection of the pool. */
   close(): Promise<unknown>;
@@ -57,6 +57,49 @@ export function loadDriver(): MssqlDriver {
   deferAzureIdentity();
   // Lazy on purpose (see the module comment). The cast narrows the untyped require.
   return require("mssql") as MssqlDriver;
+}
+
+/** mssql's pool internals that {@link keepProbeConnection} relies on (mssql 8–12). */
+interface PoolInternals {
+  _poolCreate?: () => Promise<unknown>;
+  _poolDestroy?: (connection: unknown) => Promise<unknown>;
+}
+
+/**
+ * mssql's `connect()` logs in once to probe the configuration, closes that connection, and the
+ * pool then logs in again for its first request: two TLS handshakes and logins before the first
+ * query, and one more login per instance than the pool holds. This hands the probe connection to
+ * the pool as its first connection instead. When mssql's internals are not as expected, the pool
+ * works as before (with the extra login).
+ */
+export function keepProbeConnection(pool: DriverPool): void {
+  const internals = pool as DriverPool & PoolInternals;
+  if (typeof internals._poolCreate !== "function" || typeof internals._poolDestroy !== "function") return;
+  const create = internals._poolCreate.bind(pool);
+  const destroy = internals._poolDestroy.bind(pool);
+  let phase: "probing" | "kept" | "done" = "probing";
+  let probe: unknown;
+  const take = (): unknown => {
+    const connection = probe;
+    probe = undefined;
+    phase = "done";
+    return connection;
+  };
+  // connect(): create (the probe), then destroy it — keep it instead…
+  internals._poolDestroy = (connection) => {
+    if (phase !== "probing") return destroy(connection);
+    phase = "kept";
+    probe = connection;
+    return Promise.resolve();
+  };
+  // …and give it to the pool when it creates its first connection (validated on acquire as usual).
+  internals._poolCreate = () => (phase === "kept" ? Promise.resolve(take()) : create());
+  // Closed before the pool took it: close it too.
+  const close = pool.close.bind(pool);
+  pool.close = () => {
+    if (phase === "kept") void destroy(take()).catch(() => undefined);
+    return close();
+  };
 }
 
 let identityDeferred = false;
