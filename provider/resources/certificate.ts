@@ -17,7 +17,7 @@ import {
 import { MssqlResource } from "./base";
 import { Checker } from "./checks";
 import { checkConnection, connectionInput, type ConnectionArgs } from "./connection";
-import { clientFor, differs, diffResult, GONE, ObjectExistsError, objectId, withoutProvider, type Props } from "./lifecycle";
+import { clientFor, CREATE_PENDING, createKeepingPending, differs, diffResult, GONE, ObjectExistsError, objectId, withoutProvider, type Props } from "./lifecycle";
 import { isUnknown } from "./unknown";
 
 /** Arguments of {@link Certificate}. */
@@ -146,6 +146,21 @@ function sameInstant(wanted: unknown, actual: unknown): boolean {
   return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
 }
 
+/** Creates the certificate with fixed dates; `resumed`: an earlier create of this resource may have made it. */
+async function createOwnCertificate(id: string, inputs: Props, dates: { startDate?: string; expiryDate?: string }, resumed: boolean): Promise<Record<string, unknown>> {
+  const client = clientFor(inputs.connection);
+  const name = inputs.name as string;
+  const { startDate, expiryDate } = dates;
+  const fixed = { ...(startDate !== undefined ? { startDate } : {}), ...(expiryDate !== undefined ? { expiryDate } : {}) };
+  return createKeepingPending(id, { ...inputs, ...fixed }, async () => {
+    const { record, existedBefore } = await createCertificate(client, { name, subject: inputs.subject as string, ...fixed }, { resumed });
+    if (existedBefore) {
+      throw new ObjectExistsError("certificate", name, client.target, "give another name, or leave name unset to have one generated");
+    }
+    return { ...withoutProvider(inputs), ...certificateOutputs(record) };
+  });
+}
+
 /** The provider behind {@link Certificate}. */
 export const certificateProvider: pulumi.dynamic.ResourceProvider = {
   async check(olds, news) {
@@ -192,8 +207,6 @@ export const certificateProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async create(inputs: Props) {
-    const client = clientFor(inputs.connection);
-    const name = inputs.name as string;
     let startDate = inputs.startDate as string | undefined;
     let expiryDate = inputs.expiryDate as string | undefined;
     if (expiryDate === undefined && typeof inputs.validityDays === "number") {
@@ -202,16 +215,8 @@ export const certificateProvider: pulumi.dynamic.ResourceProvider = {
       startDate = canonicalUtc(start);
       expiryDate = canonicalUtc(new Date(start.getTime() + inputs.validityDays * DAY_MS));
     }
-    const { record, existedBefore } = await createCertificate(client, {
-      name,
-      subject: inputs.subject as string,
-      ...(startDate !== undefined ? { startDate } : {}),
-      ...(expiryDate !== undefined ? { expiryDate } : {}),
-    });
-    if (existedBefore) {
-      throw new ObjectExistsError("certificate", name, client.target, "give another name, or leave name unset to have one generated");
-    }
-    return { id: objectId(inputs.connection, "certificate", name), outs: { ...withoutProvider(inputs), ...certificateOutputs(record) } };
+    const id = objectId(inputs.connection, "certificate", inputs.name as string);
+    return { id, outs: await createOwnCertificate(id, inputs, { startDate, expiryDate }, false) };
   },
 
   async read(id, props: Props) {
@@ -220,13 +225,23 @@ export const certificateProvider: pulumi.dynamic.ResourceProvider = {
     return { id, props: { ...withoutProvider(props), ...certificateOutputs(record) } };
   },
 
-  async update(_id, olds: Props, news: Props) {
+  async update(id, olds: Props, news: Props) {
+    // An earlier create lost its reply: finish it, with the dates it used.
+    if (olds[CREATE_PENDING] === true) {
+      return { outs: await createOwnCertificate(id, news, { startDate: olds.startDate as string | undefined, expiryDate: olds.expiryDate as string | undefined }, true) };
+    }
     // Only connection settings change in place: nothing to send to SQL Server.
     return { outs: { ...withoutProvider(news), ...pickOutputs(olds) } };
   },
 
   async delete(_id, props: Props) {
-    await dropCertificate(clientFor(props.connection), props.name as string);
+    const client = clientFor(props.connection);
+    if (props[CREATE_PENDING] === true) {
+      // A pending create's certificate is dropped only if it is the one it would have made.
+      const record = await readCertificate(client, props.name as string);
+      if (record === undefined || record.subject !== props.subject) return;
+    }
+    await dropCertificate(client, props.name as string);
   },
 };
 

@@ -7,7 +7,7 @@ import { backupCertificate, readCertificate, validateFilePath, validatePassword 
 import { MssqlResource } from "./base";
 import { Checker } from "./checks";
 import { checkConnection, connectionInput, type ConnectionArgs } from "./connection";
-import { clientFor, diffResult, objectId, withoutProvider, type Props } from "./lifecycle";
+import { clientFor, CREATE_PENDING, createKeepingPending, diffResult, objectId, withoutProvider, type Props } from "./lifecycle";
 import { isUnknown } from "./unknown";
 
 /** Arguments of {@link CertificateBackup}. Any change writes a new backup (replacement). */
@@ -51,6 +51,21 @@ interface PrivateKeyInputs {
   password: string;
 }
 
+/** Writes the backup, then reads the certificate's thumbprint; `resumed`: an earlier attempt may have written the files. */
+async function writeBackup(id: string, inputs: Props, resumed: boolean): Promise<Record<string, unknown>> {
+  const client = clientFor(inputs.connection);
+  const name = inputs.certificateName as string;
+  const key = inputs.privateKey as PrivateKeyInputs | undefined;
+  return createKeepingPending(id, { ...inputs }, async (created) => {
+    await backupCertificate(client, { name, file: inputs.file as string, ...(key ? { privateKey: { file: key.file, password: key.password } } : {}) }, { resumed });
+    const backedUpAt = new Date().toISOString();
+    // The files exist from here on: a failure to read the thumbprint must not forget them.
+    created({ ...inputs, backedUpAt, thumbprint: null });
+    const record = await readCertificate(client, name);
+    return { ...withoutProvider(inputs), backedUpAt, thumbprint: record?.thumbprint ?? null };
+  });
+}
+
 /** The provider behind {@link CertificateBackup}. */
 export const certificateBackupProvider: pulumi.dynamic.ResourceProvider = {
   async check(_olds, news) {
@@ -82,15 +97,8 @@ export const certificateBackupProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async create(inputs: Props) {
-    const client = clientFor(inputs.connection);
-    const name = inputs.certificateName as string;
-    const key = inputs.privateKey as PrivateKeyInputs | undefined;
-    await backupCertificate(client, { name, file: inputs.file as string, ...(key ? { privateKey: { file: key.file, password: key.password } } : {}) });
-    const record = await readCertificate(client, name);
-    return {
-      id: objectId(inputs.connection, "certificate-backup", name, inputs.file as string),
-      outs: { ...withoutProvider(inputs), backedUpAt: new Date().toISOString(), thumbprint: record?.thumbprint ?? null },
-    };
+    const id = objectId(inputs.connection, "certificate-backup", inputs.certificateName as string, inputs.file as string);
+    return { id, outs: await writeBackup(id, inputs, false) };
   },
 
   async read(id, props: Props) {
@@ -98,7 +106,9 @@ export const certificateBackupProvider: pulumi.dynamic.ResourceProvider = {
     return { id, props: withoutProvider(props) };
   },
 
-  async update(_id, olds: Props, news: Props) {
+  async update(id, olds: Props, news: Props) {
+    // An earlier backup lost its reply: write it again (a file that is there now is that backup's).
+    if (olds[CREATE_PENDING] === true) return { outs: await writeBackup(id, news, true) };
     return { outs: { ...withoutProvider(news), backedUpAt: olds.backedUpAt, thumbprint: olds.thumbprint } };
   },
 

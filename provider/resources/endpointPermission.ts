@@ -4,7 +4,7 @@ import { grantEndpointConnect, readEndpointPermission, revokeEndpointConnect, ty
 import { MssqlResource } from "./base";
 import { Checker } from "./checks";
 import { checkConnection, connectionInput, type ConnectionArgs } from "./connection";
-import { clientFor, diffResult, GONE, objectId, withoutProvider, type Props } from "./lifecycle";
+import { clientFor, CREATE_PENDING, createKeepingPending, diffResult, GONE, objectId, withoutProvider, type Props } from "./lifecycle";
 
 /** Arguments of {@link EndpointPermission}. */
 export interface EndpointPermissionArgs {
@@ -42,6 +42,14 @@ function specOf(props: Props) {
   return { endpointName: props.endpoint as string, loginName: props.login as string };
 }
 
+/** GRANT CONNECT, kept in state as pending when its outcome is unknown. */
+async function grant(id: string, inputs: Props, resumed: boolean): Promise<Record<string, unknown>> {
+  return createKeepingPending(id, { ...inputs }, async () => {
+    const { record } = await grantEndpointConnect(clientFor(inputs.connection), specOf(inputs), { resumed });
+    return { ...withoutProvider(inputs), state: STATE_DESC[record.state] };
+  });
+}
+
 /** The provider behind {@link EndpointPermission}. */
 export const endpointPermissionProvider: pulumi.dynamic.ResourceProvider = {
   async check(_olds, news) {
@@ -58,11 +66,8 @@ export const endpointPermissionProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async create(inputs: Props) {
-    const { record } = await grantEndpointConnect(clientFor(inputs.connection), specOf(inputs));
-    return {
-      id: objectId(inputs.connection, "endpoint-permission", inputs.endpoint as string, inputs.login as string),
-      outs: { ...withoutProvider(inputs), state: STATE_DESC[record.state] },
-    };
+    const id = objectId(inputs.connection, "endpoint-permission", inputs.endpoint as string, inputs.login as string);
+    return { id, outs: await grant(id, inputs, false) };
   },
 
   async read(id, props: Props) {
@@ -71,7 +76,9 @@ export const endpointPermissionProvider: pulumi.dynamic.ResourceProvider = {
     return { id, props: { ...withoutProvider(props), state: STATE_DESC[record.state] } };
   },
 
-  async update(_id, olds: Props, news: Props) {
+  async update(id, olds: Props, news: Props) {
+    // An earlier create lost its reply: GRANT again (it changes nothing if the first one ran).
+    if (olds[CREATE_PENDING] === true) return { outs: await grant(id, news, true) };
     // Only connection settings changed: nothing for SQL Server to do.
     if (!denied(olds)) return { outs: { ...withoutProvider(news), state: olds.state } };
     const { record } = await grantEndpointConnect(clientFor(news.connection), specOf(news));

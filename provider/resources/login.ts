@@ -1,11 +1,11 @@
 /** `Login`: a SQL login that stands for a peer instance's identity on inbound mirroring connections. */
 import { randomBytes } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { createLogin, dropLogin, readLogin, updateLogin, type LoginRecord } from "../sql";
+import { createLogin, dropLogin, loginHasPassword, readLogin, updateLogin, type LoginRecord } from "../sql";
 import { MssqlResource } from "./base";
 import { Checker } from "./checks";
 import { checkConnection, connectionInput, type ConnectionArgs } from "./connection";
-import { clientFor, differs, diffResult, GONE, ObjectExistsError, objectId, withoutProvider, type Props } from "./lifecycle";
+import { clientFor, CREATE_PENDING, createKeepingPending, differs, diffResult, GONE, ObjectExistsError, objectId, withoutProvider, type Props } from "./lifecycle";
 
 /** Arguments of {@link Login}. */
 export interface LoginArgs {
@@ -82,6 +82,18 @@ function outputs(inputs: Props, record: LoginView, password: string): Props {
   };
 }
 
+/** Creates the login with `password`; `resumed`: an earlier create of this resource may have made it (then it must have that password). */
+async function createOwnLogin(id: string, inputs: Props, password: string, resumed: boolean): Promise<Props> {
+  const client = clientFor(inputs.connection);
+  return createKeepingPending(id, { ...inputs, password }, async () => {
+    const { record, existedBefore } = await createLogin(client, { name: inputs.name as string, password, checkPolicy: inputs.checkPolicy as boolean }, { resumed });
+    if (existedBefore) {
+      throw new ObjectExistsError("login", inputs.name as string, client.target, "drop it or choose another name (its password cannot be verified, so it is not taken over)");
+    }
+    return outputs(inputs, record, password);
+  });
+}
+
 /** The provider behind {@link Login}. */
 export const loginProvider: pulumi.dynamic.ResourceProvider = {
   async check(_olds, news) {
@@ -98,13 +110,8 @@ export const loginProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async create(inputs: Props) {
-    const client = clientFor(inputs.connection);
-    const password = (inputs.password as string | undefined) ?? generatePassword();
-    const { record, existedBefore } = await createLogin(client, { name: inputs.name as string, password, checkPolicy: inputs.checkPolicy as boolean });
-    if (existedBefore) {
-      throw new ObjectExistsError("login", inputs.name as string, client.target, "drop it or choose another name (its password cannot be verified, so it is not taken over)");
-    }
-    return { id: objectId(inputs.connection, "login", record.name), outs: outputs(inputs, record, password) };
+    const id = objectId(inputs.connection, "login", inputs.name as string);
+    return { id, outs: await createOwnLogin(id, inputs, (inputs.password as string | undefined) ?? generatePassword(), false) };
   },
 
   async read(id, props: Props) {
@@ -113,7 +120,17 @@ export const loginProvider: pulumi.dynamic.ResourceProvider = {
     return { id, props: outputs(props, record, props.password as string) };
   },
 
-  async update(_id, olds: Props, news: Props) {
+  async update(id, olds: Props, news: Props) {
+    if (olds[CREATE_PENDING] === true) {
+      // An earlier create lost its reply: finish it with the password it used, then apply any new one.
+      const outs = await createOwnLogin(id, news, olds.password as string, true);
+      const wanted = news.password as string | undefined;
+      if (wanted === undefined || wanted === olds.password) return { outs };
+      const client = clientFor(news.connection);
+      const current = await readLogin(client, news.name as string);
+      if (current === undefined) throw new Error(`login [${String(news.name)}] on ${client.target} disappeared while it was being created; run pulumi up again`);
+      return { outs: outputs(news, await updateLogin(client, current, { password: wanted, checkPolicy: news.checkPolicy as boolean }), wanted) };
+    }
     if (alteredProperties(olds, news).length === 0) {
       // Only connection settings changed: nothing for SQL Server to do.
       const kept = { name: olds.name as string, principalId: olds.principalId as number, sid: olds.sid as string, isDisabled: olds.isDisabled as boolean, checkPolicy: olds.checkPolicy as boolean };
@@ -133,6 +150,9 @@ export const loginProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async delete(_id, props: Props) {
-    await dropLogin(clientFor(props.connection), props.name as string);
+    const client = clientFor(props.connection);
+    // A pending create's login is dropped only if it is provably its own: it has this resource's password.
+    if (props[CREATE_PENDING] === true && !(await loginHasPassword(client, props.name as string, props.password as string))) return;
+    await dropLogin(client, props.name as string);
   },
 };

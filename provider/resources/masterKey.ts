@@ -14,7 +14,7 @@ import {
 import { MssqlResource } from "./base";
 import { Checker } from "./checks";
 import { checkConnection, connectionInput, type ConnectionArgs, type ConnectionInputs } from "./connection";
-import { clientFor, diffResult, GONE, ObjectExistsError, objectId, withoutProvider, type Props } from "./lifecycle";
+import { clientFor, CREATE_PENDING, createKeepingPending, diffResult, GONE, ObjectExistsError, objectId, withoutProvider, type Props } from "./lifecycle";
 
 /** Arguments of {@link MasterKey}. */
 export interface MasterKeyArgs {
@@ -80,6 +80,28 @@ function outputs(inputs: Props, record: MasterKeyRecord, adopted: boolean): Mast
   };
 }
 
+/**
+ * Creates the key, or adopts the one in place (`resumed`: an earlier create of this resource may have
+ * made it). Until that is settled the resource counts as adopted, so a pending create never drops a key.
+ */
+async function createKey(id: string, inputs: Props, resumed: boolean): Promise<MasterKeyState> {
+  const client = clientFor(inputs.connection);
+  return createKeepingPending(id, { ...inputs, adopted: true }, async (created) => {
+    const { record, existedBefore } = await createMasterKey(client, { password: inputs.password as string }, { resumed });
+    if (existedBefore && !inputs.adopt) {
+      throw new ObjectExistsError(
+        "the database master key of master",
+        undefined,
+        client.target,
+        "it may protect other keys (TDE certificates, backups): set adopt: true to use it without ever altering or dropping it",
+      );
+    }
+    if (existedBefore) return outputs(inputs, record, true);
+    created({ ...outputs(inputs, record, false), __provider: inputs.__provider });
+    return outputs(inputs, await ensureMasterKeyServiceEncryption(client, record, inputs.password as string), false);
+  });
+}
+
 /** The provider behind {@link MasterKey}. */
 export const masterKeyProvider: pulumi.dynamic.ResourceProvider = {
   async check(_olds, news) {
@@ -100,18 +122,8 @@ export const masterKeyProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async create(inputs: Props) {
-    const client = clientFor(inputs.connection);
-    const { record, existedBefore } = await createMasterKey(client, { password: inputs.password as string });
-    if (existedBefore && !inputs.adopt) {
-      throw new ObjectExistsError(
-        "the database master key of master",
-        undefined,
-        client.target,
-        "it may protect other keys (TDE certificates, backups): set adopt: true to use it without ever altering or dropping it",
-      );
-    }
-    const current = existedBefore ? record : await ensureMasterKeyServiceEncryption(client, record, inputs.password as string);
-    return { id: objectId(inputs.connection, "master-key"), outs: outputs(inputs, current, existedBefore) };
+    const id = objectId(inputs.connection, "master-key");
+    return { id, outs: await createKey(id, inputs, false) };
   },
 
   async read(id, props: MasterKeyState) {
@@ -120,7 +132,9 @@ export const masterKeyProvider: pulumi.dynamic.ResourceProvider = {
     return { id, props: outputs(props, record, props.adopted) };
   },
 
-  async update(_id, olds: MasterKeyState, news: Props) {
+  async update(id, olds: MasterKeyState, news: Props) {
+    // An earlier create lost its reply: finish it (a key in place is ours only if our password opens it).
+    if (olds[CREATE_PENDING] === true) return { outs: await createKey(id, news, true) };
     let record: MasterKeyRecord = { encryptedByServiceMasterKey: olds.encryptedByServer, createDate: olds.createDate };
     if (!olds.adopted) {
       const client = clientFor(news.connection);

@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   createEndpoint,
   dropEndpoint,
+  endpointChanges,
   endpointSpecFromRecord,
   readEndpoint,
   readMirroringEndpoint,
@@ -16,7 +17,7 @@ import {
 import { MssqlResource } from "./base";
 import { Checker } from "./checks";
 import { checkConnection, connectionInput, type ConnectionArgs } from "./connection";
-import { clientFor, differs, diffResult, GONE, ObjectExistsError, objectId, refreshedInputs, withoutProvider, type Props } from "./lifecycle";
+import { clientFor, CREATE_PENDING, createKeepingPending, differs, diffResult, GONE, ObjectExistsError, objectId, refreshedInputs, withoutProvider, type Props } from "./lifecycle";
 import { isUnknown } from "./unknown";
 
 /** `STATE` of an endpoint. */
@@ -182,6 +183,39 @@ function outputs(inputs: Props, record: EndpointView, adopted: boolean, original
   };
 }
 
+/**
+ * Creates the endpoint, or (adopt) takes over the existing one, recording its original settings
+ * first. `adoptedOriginal`: an earlier adoption of this resource lost its reply; its recorded
+ * original stands (the endpoint may already be half-altered). A `resumed` create (an earlier one
+ * lost its reply) takes an endpoint in place only when it matches the spec exactly.
+ */
+async function createOrAdopt(id: string, inputs: Props, resumed: boolean, adoptedOriginal: EndpointSpec | undefined): Promise<Props> {
+  const client = clientFor(inputs.connection);
+  const name = inputs.name as string;
+  return createKeepingPending(id, { ...inputs }, async (created) => {
+    if (inputs.adopt) {
+      const existing = await readMirroringEndpoint(client);
+      if (existing !== undefined) {
+        if (existing.name !== name) {
+          throw new Error(
+            `unable to adopt the mirroring endpoint on ${client.target}: it is named [${existing.name}], not [${name}]; set name: ${JSON.stringify(existing.name)}`,
+          );
+        }
+        const original = adoptedOriginal ?? endpointSpecFromRecord(existing);
+        // From here on destroy must put the original back, whatever happens to the ALTER.
+        created({ ...inputs, adopted: true, original, [CREATE_PENDING]: true });
+        const record = await updateEndpoint(client, existing, specOf(inputs, original));
+        return outputs(inputs, record, true, original);
+      }
+    }
+    const { record, existedBefore } = await createEndpoint(client, specOf(inputs), { resumed });
+    if (existedBefore) {
+      throw new ObjectExistsError("mirroring endpoint", name, client.target, "set adopt: true to manage it (its settings are restored on destroy)");
+    }
+    return outputs(inputs, record, false, undefined);
+  });
+}
+
 /** The provider behind {@link MirroringEndpoint}. */
 export const mirroringEndpointProvider: pulumi.dynamic.ResourceProvider = {
   async check(_olds, news) {
@@ -217,26 +251,8 @@ export const mirroringEndpointProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async create(inputs: Props) {
-    const client = clientFor(inputs.connection);
-    const name = inputs.name as string;
-    if (inputs.adopt) {
-      const existing = await readMirroringEndpoint(client);
-      if (existing !== undefined) {
-        if (existing.name !== name) {
-          throw new Error(
-            `unable to adopt the mirroring endpoint on ${client.target}: it is named [${existing.name}], not [${name}]; set name: ${JSON.stringify(existing.name)}`,
-          );
-        }
-        const original = endpointSpecFromRecord(existing);
-        const record = await updateEndpoint(client, existing, specOf(inputs, original));
-        return { id: objectId(inputs.connection, "endpoint", name), outs: outputs(inputs, record, true, original) };
-      }
-    }
-    const { record, existedBefore } = await createEndpoint(client, specOf(inputs));
-    if (existedBefore) {
-      throw new ObjectExistsError("mirroring endpoint", name, client.target, "set adopt: true to manage it (its settings are restored on destroy)");
-    }
-    return { id: objectId(inputs.connection, "endpoint", name), outs: outputs(inputs, record, false, undefined) };
+    const id = objectId(inputs.connection, "endpoint", inputs.name as string);
+    return { id, outs: await createOrAdopt(id, inputs, false, undefined) };
   },
 
   async read(id, props: Props) {
@@ -248,8 +264,10 @@ export const mirroringEndpointProvider: pulumi.dynamic.ResourceProvider = {
     return { id, props: outs, inputs: refreshedInputs(outs, keys) };
   },
 
-  async update(_id, olds: Props, news: Props) {
+  async update(id, olds: Props, news: Props) {
     const original = olds.original as EndpointSpec | undefined;
+    // An earlier create or adoption lost its reply: finish it (an adoption keeps the original it recorded).
+    if (olds[CREATE_PENDING] === true) return { outs: await createOrAdopt(id, news, true, olds.adopted === true ? original : undefined) };
     // Only the URL or connection settings changed: nothing for SQL Server to do.
     if (alteredProperties(olds, news).length === 0) return { outs: outputs(news, viewFromState(olds), olds.adopted === true, original) };
     const client = clientFor(news.connection);
@@ -264,6 +282,11 @@ export const mirroringEndpointProvider: pulumi.dynamic.ResourceProvider = {
   async delete(_id, props: Props) {
     const client = clientFor(props.connection);
     const original = props.original as EndpointSpec | undefined;
+    if (props[CREATE_PENDING] === true && props.adopted !== true) {
+      // A pending create's endpoint is dropped only if it is exactly the one it would have made.
+      const record = await readEndpoint(client, props.name as string);
+      if (record === undefined || endpointChanges(record, specOf(props)).length > 0) return;
+    }
     if (props.adopted && original !== undefined) {
       // Put an adopted endpoint back exactly as it was found.
       const current = await readEndpoint(client, original.name);

@@ -9,7 +9,7 @@ import { MssqlResource } from "./base";
 import { certificateOutputs, chooseName, pickOutputs } from "./certificate";
 import { Checker } from "./checks";
 import { checkConnection, connectionInput, type ConnectionArgs } from "./connection";
-import { clientFor, diffResult, GONE, ObjectExistsError, objectId, refreshedInputs, withoutProvider, type Props } from "./lifecycle";
+import { clientFor, CREATE_PENDING, createKeepingPending, diffResult, GONE, ObjectExistsError, objectId, refreshedInputs, withoutProvider, type Props } from "./lifecycle";
 import { isUnknown } from "./unknown";
 
 /** Arguments of {@link PeerCertificate}. */
@@ -107,6 +107,24 @@ export function decodePublicKey(value: unknown): Buffer | string {
   return der;
 }
 
+/** Imports the certificate; `resumed`: an earlier create of this resource may have imported it. */
+async function importPeerCertificate(id: string, inputs: Props, resumed: boolean): Promise<Record<string, unknown>> {
+  const client = clientFor(inputs.connection);
+  const name = inputs.name as string;
+  const der = typeof inputs.publicKey === "string" ? Buffer.from(inputs.publicKey, "base64") : undefined;
+  return createKeepingPending(id, { ...inputs }, async () => {
+    const { record, existedBefore } = await createPeerCertificate(
+      client,
+      { name, owner: inputs.owner as string, ...(der !== undefined ? { der } : { file: inputs.file as string }) },
+      { resumed },
+    );
+    if (existedBefore) {
+      throw new ObjectExistsError("certificate", name, client.target, "drop it or choose another name");
+    }
+    return { ...withoutProvider(inputs), ...certificateOutputs(record), publicKey: inputs.publicKey };
+  });
+}
+
 /** The provider behind {@link PeerCertificate}. */
 export const peerCertificateProvider: pulumi.dynamic.ResourceProvider = {
   async check(olds, news) {
@@ -158,18 +176,8 @@ export const peerCertificateProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async create(inputs: Props) {
-    const client = clientFor(inputs.connection);
-    const name = inputs.name as string;
-    const der = typeof inputs.publicKey === "string" ? Buffer.from(inputs.publicKey, "base64") : undefined;
-    const { record, existedBefore } = await createPeerCertificate(client, {
-      name,
-      owner: inputs.owner as string,
-      ...(der !== undefined ? { der } : { file: inputs.file as string }),
-    });
-    if (existedBefore) {
-      throw new ObjectExistsError("certificate", name, client.target, "drop it or choose another name");
-    }
-    return { id: objectId(inputs.connection, "certificate", name), outs: { ...withoutProvider(inputs), ...certificateOutputs(record), publicKey: inputs.publicKey } };
+    const id = objectId(inputs.connection, "certificate", inputs.name as string);
+    return { id, outs: await importPeerCertificate(id, inputs, false) };
   },
 
   async read(id, props: Props) {
@@ -179,7 +187,9 @@ export const peerCertificateProvider: pulumi.dynamic.ResourceProvider = {
     return { id, props: outs, inputs: refreshedInputs(outs, ["connection", "name", "namePrefix", "autoNamed", "owner", "publicKey", "file"]) };
   },
 
-  async update(_id, olds: Props, news: Props) {
+  async update(id, olds: Props, news: Props) {
+    // An earlier create lost its reply: finish it.
+    if (olds[CREATE_PENDING] === true) return { outs: await importPeerCertificate(id, news, true) };
     // Only connection settings changed: nothing for SQL Server to do.
     if (news.owner === olds.owner) return { outs: { ...withoutProvider(news), ...pickOutputs(olds), publicKey: news.publicKey } };
     const client = clientFor(news.connection);
@@ -192,7 +202,16 @@ export const peerCertificateProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async delete(_id, props: Props) {
-    await dropCertificate(clientFor(props.connection), props.name as string);
+    const client = clientFor(props.connection);
+    if (props[CREATE_PENDING] === true) {
+      // A pending create's certificate is dropped only if it holds this resource's key (or owner, for a file).
+      const record = await readCertificate(client, props.name as string);
+      const own =
+        record !== undefined &&
+        (typeof props.publicKey === "string" ? record.thumbprint === thumbprintOf(Buffer.from(props.publicKey, "base64")) : record.owner === props.owner);
+      if (!own) return;
+    }
+    await dropCertificate(client, props.name as string);
   },
 };
 

@@ -4,7 +4,7 @@ import { createUser, dropUser, readUser, updateUser, type UserRecord } from "../
 import { MssqlResource } from "./base";
 import { Checker } from "./checks";
 import { checkConnection, connectionInput, type ConnectionArgs } from "./connection";
-import { clientFor, diffResult, GONE, ObjectExistsError, objectId, refreshedInputs, withoutProvider, type Props } from "./lifecycle";
+import { clientFor, CREATE_PENDING, createKeepingPending, diffResult, GONE, ObjectExistsError, objectId, refreshedInputs, withoutProvider, type Props } from "./lifecycle";
 
 /** Arguments of {@link User}. */
 export interface UserArgs {
@@ -40,6 +40,18 @@ function outputs(inputs: Props, record: Pick<UserRecord, "name" | "loginName" | 
   return { ...(withoutProvider(inputs) as Props), name: record.name, login: record.loginName, principalId: record.principalId };
 }
 
+/** Creates the user; `resumed`: an earlier create of this resource may have made it. */
+async function createOwnUser(id: string, inputs: Props, resumed: boolean): Promise<Props> {
+  const client = clientFor(inputs.connection);
+  return createKeepingPending(id, { ...inputs }, async () => {
+    const { record, existedBefore } = await createUser(client, { name: inputs.name as string, loginName: inputs.login as string }, { resumed });
+    if (existedBefore) {
+      throw new ObjectExistsError("user in master", inputs.name as string, client.target, "drop it or choose another name");
+    }
+    return outputs(inputs, record);
+  });
+}
+
 /** The provider behind {@link User}. */
 export const userProvider: pulumi.dynamic.ResourceProvider = {
   async check(_olds, news) {
@@ -58,12 +70,8 @@ export const userProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async create(inputs: Props) {
-    const client = clientFor(inputs.connection);
-    const { record, existedBefore } = await createUser(client, { name: inputs.name as string, loginName: inputs.login as string });
-    if (existedBefore) {
-      throw new ObjectExistsError("user in master", inputs.name as string, client.target, "drop it or choose another name");
-    }
-    return { id: objectId(inputs.connection, "user", record.name), outs: outputs(inputs, record) };
+    const id = objectId(inputs.connection, "user", inputs.name as string);
+    return { id, outs: await createOwnUser(id, inputs, false) };
   },
 
   async read(id, props: Props) {
@@ -73,7 +81,9 @@ export const userProvider: pulumi.dynamic.ResourceProvider = {
     return { id, props: outs, inputs: refreshedInputs(outs, ["connection", "name", "login"]) };
   },
 
-  async update(_id, olds: Props, news: Props) {
+  async update(id, olds: Props, news: Props) {
+    // An earlier create lost its reply: finish it.
+    if (olds[CREATE_PENDING] === true) return { outs: await createOwnUser(id, news, true) };
     if (news.login === olds.login) {
       // Only connection settings changed: nothing for SQL Server to do.
       return { outs: outputs(news, { name: olds.name as string, loginName: olds.login as string, principalId: olds.principalId as number }) };
@@ -88,6 +98,12 @@ export const userProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async delete(_id, props: Props) {
-    await dropUser(clientFor(props.connection), props.name as string);
+    const client = clientFor(props.connection);
+    if (props[CREATE_PENDING] === true) {
+      // A pending create's user is dropped only if it maps to this resource's login.
+      const record = await readUser(client, props.name as string);
+      if (record === undefined || record.loginName !== props.login) return;
+    }
+    await dropUser(client, props.name as string);
   },
 };

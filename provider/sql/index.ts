@@ -84,7 +84,7 @@ export * from "./statements/user";
 export * from "./statements/permission";
 
 // Object operations (one round trip each).
-export type { CreateResult } from "./objects/run";
+export type { CreateOptions, CreateResult } from "./objects/run";
 export * from "./objects/masterKey";
 export * from "./objects/certificate";
 export * from "./objects/endpoint";

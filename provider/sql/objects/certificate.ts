@@ -4,7 +4,7 @@
  */
 import { certificateNamesByThumbprintQuery, certificateQuery } from "../catalog";
 import type { SqlClient } from "../client";
-import { conflictError, displayName } from "../errors";
+import { conflictError, displayName, SqlServerError } from "../errors";
 import type { CertificateRecord } from "../records";
 import {
   buildAlterCertificateOwner,
@@ -18,7 +18,7 @@ import {
   type PeerCertificateSpec,
 } from "../statements/certificate";
 import { canonicalUtc, parseUtcDate } from "../validate";
-import { alterAndReadBack, createAndReadBack, execute, notVisible, readOne, splitResults, type CreateResult, type OperationContext } from "./run";
+import { alterAndReadBack, createAndReadBack, execute, notVisible, readOne, splitResults, type CreateOptions, type CreateResult, type OperationContext } from "./run";
 
 function context(operation: string, name: string): OperationContext {
   return { operation, objectType: "certificate", objectName: name };
@@ -40,11 +40,16 @@ function sameDate(recorded: string, wanted: string | Date | undefined): boolean 
  * pre-existing certificate (`existedBefore`) may have another subject, dates or key: compare
  * `record` with the spec before adopting it.
  */
-export async function createCertificate(client: SqlClient, spec: CertificateSpec): Promise<CreateResult<CertificateRecord>> {
+export async function createCertificate(client: SqlClient, spec: CertificateSpec, options: CreateOptions = {}): Promise<CreateResult<CertificateRecord>> {
   const ddl = buildCreateCertificate(spec);
-  return createAndReadBack(client, context("create", spec.name), certificateQuery(spec.name), [ddl], (record) => {
-    return record.subject === spec.subject && sameDate(record.startDate, spec.startDate) && sameDate(record.expiryDate, spec.expiryDate);
-  });
+  return createAndReadBack(
+    client,
+    context("create", spec.name),
+    certificateQuery(spec.name),
+    [ddl],
+    (record) => record.subject === spec.subject && sameDate(record.startDate, spec.startDate) && sameDate(record.expiryDate, spec.expiryDate),
+    options,
+  );
 }
 
 /**
@@ -54,12 +59,12 @@ export async function createCertificate(client: SqlClient, spec: CertificateSpec
  * certificate, since SQL Server keeps one copy per instance (15232). A pre-existing certificate of
  * this name may hold other key material: compare `record.thumbprint` before adopting it.
  */
-export async function createPeerCertificate(client: SqlClient, spec: PeerCertificateSpec): Promise<CreateResult<CertificateRecord>> {
+export async function createPeerCertificate(client: SqlClient, spec: PeerCertificateSpec, options: CreateOptions = {}): Promise<CreateResult<CertificateRecord>> {
   const ctx = context("create", spec.name);
   const ddl = buildCreatePeerCertificate(spec);
   const query = certificateQuery(spec.name);
   const ownerMatches = (record: CertificateRecord) => spec.owner === undefined || record.owner === spec.owner;
-  if (spec.der === undefined) return createAndReadBack(client, ctx, query, [ddl], ownerMatches);
+  if (spec.der === undefined) return createAndReadBack(client, ctx, query, [ddl], ownerMatches, options);
 
   const thumbprint = certificateThumbprint(spec.der);
   const duplicates = certificateNamesByThumbprintQuery(thumbprint);
@@ -77,7 +82,7 @@ export async function createPeerCertificate(client: SqlClient, spec: PeerCertifi
   }
   if (record === undefined) throw notVisible(client, ctx, "after CREATE");
   const matches = record.thumbprint === thumbprint.toString("hex").toUpperCase() && ownerMatches(record);
-  return { record, existedBefore: query.map(before) !== undefined && !(attempts > 1 && matches) };
+  return { record, existedBefore: query.map(before) !== undefined && !((attempts > 1 || options.resumed === true) && matches) };
 }
 
 /** Hands the certificate to another user (`ALTER AUTHORIZATION`) and reads it back; none when `current.owner` is already `owner`. */
@@ -88,11 +93,18 @@ export async function changeCertificateOwner(client: SqlClient, current: Certifi
 
 /**
  * Writes `BACKUP CERTIFICATE` files on the server; one request. Not idempotent by nature: SQL
- * Server refuses an existing file (15240), including one written by an earlier attempt whose reply
- * was lost (the error then says how many attempts were made).
+ * Server refuses an existing file (15240). A file that exists when the first attempt fails is
+ * someone else's and the error stands; when 15240 comes only on a retry, or when
+ * `options.resumed` (an earlier run's reply was lost), the earlier attempt wrote the file and the
+ * backup is done.
  */
-export async function backupCertificate(client: SqlClient, spec: CertificateBackupSpec): Promise<void> {
-  await execute(client, context("back up", spec.name), [buildBackupCertificate(spec)]);
+export async function backupCertificate(client: SqlClient, spec: CertificateBackupSpec, options: CreateOptions = {}): Promise<void> {
+  try {
+    await execute(client, context("back up", spec.name), [buildBackupCertificate(spec)]);
+  } catch (error) {
+    const written = error instanceof SqlServerError && error.number === 15240 && (error.attempts > 1 || options.resumed === true);
+    if (!written) throw error;
+  }
 }
 
 /** Drops the certificate if it exists; one request. Fails while an endpoint uses it or a user is mapped to it. */

@@ -7,7 +7,7 @@ import type { SqlClient } from "../client";
 import { displayName, SqlServerError, toSqlServerError } from "../errors";
 import type { EndpointRecord } from "../records";
 import { buildAlterEndpoint, buildCreateEndpoint, buildDropEndpoint, endpointChanges, type EndpointSpec } from "../statements/endpoint";
-import { alterAndReadBack, createAndReadBack, execute, readOne, type CreateResult, type OperationContext } from "./run";
+import { alterAndReadBack, createAndReadBack, execute, readOne, type CreateOptions, type CreateResult, type OperationContext } from "./run";
 
 function context(operation: string, name?: string): OperationContext {
   return { operation, objectType: "mirroring endpoint", ...(name === undefined ? {} : { objectName: name }) };
@@ -28,11 +28,11 @@ export async function readMirroringEndpoint(client: SqlClient): Promise<Endpoint
  * instance already has a mirroring endpoint under another name, SQL Server refuses (7862); a
  * second request then reads it so the error can name it (adopt it, or drop it first).
  */
-export async function createEndpoint(client: SqlClient, spec: EndpointSpec): Promise<CreateResult<EndpointRecord>> {
+export async function createEndpoint(client: SqlClient, spec: EndpointSpec, options: CreateOptions = {}): Promise<CreateResult<EndpointRecord>> {
   const ctx = context("create", spec.name);
   const ddl = buildCreateEndpoint(spec);
   try {
-    return await createAndReadBack(client, ctx, endpointQuery(spec.name), [ddl], (record) => endpointChanges(record, spec).length === 0);
+    return await createAndReadBack(client, ctx, endpointQuery(spec.name), [ddl], (record) => endpointChanges(record, spec).length === 0, options);
   } catch (error) {
     if (!(error instanceof SqlServerError) || error.number !== 7862) throw error;
     const existing = await readMirroringEndpoint(client);

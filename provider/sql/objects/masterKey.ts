@@ -12,9 +12,10 @@ import {
   buildDropMasterKey,
   buildDropMasterKeyPassword,
   buildEnsureServiceMasterKeyEncryption,
+  buildOpenAndCloseMasterKey,
   type MasterKeySpec,
 } from "../statements/masterKey";
-import { alterAndReadBack, createAndReadBack, execute, notVisible, readOne, type CreateResult, type OperationContext } from "./run";
+import { alterAndReadBack, createAndReadBack, execute, notVisible, readOne, type CreateOptions, type CreateResult, type OperationContext } from "./run";
 
 function context(operation: string): OperationContext {
   return { operation, objectType: "database master key" };
@@ -28,11 +29,23 @@ export async function readMasterKey(client: SqlClient): Promise<MasterKeyRecord 
 /**
  * Creates the DMK unless master has one; one request. `existedBefore: true` means an existing key
  * was found and its password was NOT set: the caller adopts it (knowing its password) or refuses.
- * Nothing about a key can be compared with the spec, so after a retry an existing key is still
- * reported as pre-existing: the safe side, since only a key this stack created may be dropped.
+ * After a retry (or when `options.resumed`), a key found in place is this call's own only if
+ * `spec.password` opens it (a second request, {@link masterKeyOpensWith}); otherwise it is reported
+ * as pre-existing: the safe side, since only a key this stack created may be dropped.
  */
-export async function createMasterKey(client: SqlClient, spec: MasterKeySpec): Promise<CreateResult<MasterKeyRecord>> {
-  return createAndReadBack(client, context("create"), masterKeyQuery(), [buildCreateMasterKey(spec)], () => false);
+export async function createMasterKey(client: SqlClient, spec: MasterKeySpec, options: CreateOptions = {}): Promise<CreateResult<MasterKeyRecord>> {
+  return createAndReadBack(client, context("create"), masterKeyQuery(), [buildCreateMasterKey(spec)], () => masterKeyOpensWith(client, spec.password), options);
+}
+
+/** Whether `password` opens the DMK (OPEN then CLOSE MASTER KEY; 15313 means it does not). One request. */
+export async function masterKeyOpensWith(client: SqlClient, password: string): Promise<boolean> {
+  try {
+    await execute(client, context("open"), buildOpenAndCloseMasterKey(password));
+    return true;
+  } catch (error) {
+    if (isServerError(error, 15313)) return false;
+    throw error;
+  }
 }
 
 function isServerError(error: unknown, number: number): boolean {

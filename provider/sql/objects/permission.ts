@@ -4,7 +4,7 @@ import type { SqlClient } from "../client";
 import { displayName } from "../errors";
 import type { EndpointPermissionRecord } from "../records";
 import { buildGrantEndpointConnect, buildRevokeEndpointConnect, type EndpointPermissionSpec } from "../statements/permission";
-import { createAndReadBack, execute, readOne, type CreateResult, type OperationContext } from "./run";
+import { createAndReadBack, execute, readOne, type CreateOptions, type CreateResult, type OperationContext } from "./run";
 
 function context(operation: string, spec: EndpointPermissionSpec): OperationContext {
   return { operation, objectType: "CONNECT on endpoint", objectName: spec.endpointName, qualifier: `for login ${displayName(spec.loginName)}` };
@@ -35,8 +35,8 @@ export async function readEndpointPermission(client: SqlClient, spec: EndpointPe
  * Grants CONNECT and reads it back; one request. `existedBefore` is true when it was already
  * granted (a DENY does not count: the GRANT replaces it).
  */
-export async function grantEndpointConnect(client: SqlClient, spec: EndpointPermissionSpec): Promise<CreateResult<EndpointPermissionRecord>> {
-  return createAndReadBack(client, context("grant", spec), grantedQuery(spec), [buildGrantEndpointConnect(spec)], isGranted);
+export async function grantEndpointConnect(client: SqlClient, spec: EndpointPermissionSpec, options: CreateOptions = {}): Promise<CreateResult<EndpointPermissionRecord>> {
+  return createAndReadBack(client, context("grant", spec), grantedQuery(spec), [buildGrantEndpointConnect(spec)], isGranted, options);
 }
 
 /** Revokes CONNECT if it is granted or denied; one request. A missing endpoint or login counts as already revoked. */

@@ -24,6 +24,16 @@ export interface CreateResult<R> {
   existedBefore: boolean;
 }
 
+/** Options of a create. */
+export interface CreateOptions {
+  /**
+   * An earlier create of this same object may have run without its reply arriving (an earlier
+   * `pulumi up` lost the connection and recorded the resource as pending): an existing object
+   * that matches the spec is then this resource's own, exactly as after a retry.
+   */
+  resumed?: boolean;
+}
+
 /** The statements as one batch: each terminated by `;`, one per line. */
 export function batchText(statements: readonly Statement[]): string {
   return statements.map((s) => `${s.sql};`).join("\n");
@@ -95,21 +105,25 @@ export function notVisible(client: SqlClient, context: OperationContext, when: s
 
 /**
  * A create in one request: read, guarded DDL, read again. `matches` says whether a read-back
- * record is what the spec asked for; it decides `existedBefore` after a retry (see {@link CreateResult}).
+ * record is what the spec asked for (it may ask SQL Server, e.g. whether a password opens a key);
+ * it decides `existedBefore` after a retry or when `options.resumed` (see {@link CreateResult}),
+ * and is only called then.
  */
 export async function createAndReadBack<R>(
   client: SqlClient,
   context: OperationContext,
   query: CatalogQuery<R>,
   ddl: readonly Statement[],
-  matches: (record: R) => boolean,
+  matches: (record: R) => boolean | Promise<boolean>,
+  options: CreateOptions = {},
 ): Promise<CreateResult<R>> {
   const { recordsets, attempts } = await execute(client, context, [...query.statements, ...ddl, ...query.statements]);
   const [before, after] = splitResults(recordsets, [query.resultCount, query.resultCount]);
   const record = query.map(after);
   if (record === undefined) throw notVisible(client, context, "after CREATE");
   const existed = query.map(before) !== undefined;
-  return { record, existedBefore: existed && !(attempts > 1 && matches(record)) };
+  const mayBeOwn = existed && (attempts > 1 || options.resumed === true);
+  return { record, existedBefore: existed && !(mayBeOwn && (await matches(record))) };
 }
 
 /** An update in one request: the ALTERs, then the read-back. No request at all when there is nothing to change. */

@@ -3,7 +3,7 @@ import { userQuery } from "../catalog";
 import type { SqlClient } from "../client";
 import type { UserRecord } from "../records";
 import { buildAlterUser, buildCreateUser, buildDropUser, type UserSpec } from "../statements/user";
-import { alterAndReadBack, createAndReadBack, execute, readOne, type CreateResult, type OperationContext } from "./run";
+import { alterAndReadBack, createAndReadBack, execute, readOne, type CreateOptions, type CreateResult, type OperationContext } from "./run";
 
 function context(operation: string, name: string): OperationContext {
   return { operation, objectType: "user", objectName: name };
@@ -15,8 +15,8 @@ export async function readUser(client: SqlClient, name: string): Promise<UserRec
 }
 
 /** Creates the user unless a principal of that name exists in master; one request. Check `record.loginName` before adopting one. */
-export async function createUser(client: SqlClient, spec: UserSpec): Promise<CreateResult<UserRecord>> {
-  return createAndReadBack(client, context("create", spec.name), userQuery(spec.name), [buildCreateUser(spec)], (record) => record.loginName === spec.loginName);
+export async function createUser(client: SqlClient, spec: UserSpec, options: CreateOptions = {}): Promise<CreateResult<UserRecord>> {
+  return createAndReadBack(client, context("create", spec.name), userQuery(spec.name), [buildCreateUser(spec)], (record) => record.loginName === spec.loginName, options);
 }
 
 /** Maps the user to `desired.loginName` and reads back; one request, none when it already is. */

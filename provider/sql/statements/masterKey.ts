@@ -74,6 +74,15 @@ export function buildEnsureServiceMasterKeyEncryption(password: string): Stateme
 }
 
 /**
+ * `OPEN MASTER KEY DECRYPTION BY PASSWORD = …; CLOSE MASTER KEY`: succeeds only when `password`
+ * is one of the key's password encryptions (else 15313). Proves that a key found after a create
+ * whose reply was lost is the one that create made, and changes nothing.
+ */
+export function buildOpenAndCloseMasterKey(password: string): Statement[] {
+  return [statement(`OPEN MASTER KEY DECRYPTION BY PASSWORD = ${checkedPassword(password, "password")}`, {}, [password]), statement("CLOSE MASTER KEY")];
+}
+
+/**
  * `DROP MASTER KEY`, skipped when there is none. SQL Server refuses (15580) while any private key
  * in master is protected by it, e.g. a TDE certificate: only a key this stack created should be dropped.
  */

@@ -45,10 +45,16 @@ describe("createMasterKey", () => {
     await expect(createMasterKey(client, { password: "P@ss'w0rd" })).resolves.toEqual({ record, existedBefore: true });
   });
 
-  it("after a lost reply, an existing key still counts as pre-existing (never dropped by mistake)", async () => {
-    const client = new FakeClient([connectionError("ESOCKET", "Connection lost - read ECONNRESET"), [...present(), ...present()]]);
+  it("after a lost reply, an existing key our password does not open still counts as pre-existing (never dropped by mistake)", async () => {
+    const client = new FakeClient([connectionError("ESOCKET", "Connection lost - read ECONNRESET"), [...present(), ...present()], requestError(15313, "The key is not encrypted using the specified decryptor.")]);
     await expect(createMasterKey(client, { password: "P@ss'w0rd" })).resolves.toEqual({ record, existedBefore: true });
-    expect(client.requests).toHaveLength(2);
+    expect(client.statements[2]).toBe(batch("OPEN MASTER KEY DECRYPTION BY PASSWORD = N'P@ss''w0rd'", "CLOSE MASTER KEY"));
+  });
+
+  it("after a lost reply, a key our password opens is the one the lost attempt created (hardening: it was adopted and never dropped)", async () => {
+    const client = new FakeClient([connectionError("ESOCKET", "Connection lost - read ECONNRESET"), [...present(), ...present()], []]);
+    await expect(createMasterKey(client, { password: "P@ss'w0rd" })).resolves.toEqual({ record, existedBefore: false });
+    expect(client.requests).toHaveLength(3);
   });
 
   it("fails with the server's error, password scrubbed", async () => {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { endpointPermissionQuery, loginQuery, userQuery } from "../../../provider/sql/catalog";
@@ -27,9 +28,15 @@ describe("logins", () => {
     expect(client.statements[0]).toBe(batch(READ, CREATE, READ));
   });
 
-  it("create retried: a SQL login with the same flags is ours; a Windows login is not", async () => {
-    const ours = new FakeClient([connectionError("ECONNCLOSED", "closed"), [[loginRow()], [loginRow()]]]);
+  it("create retried: a SQL login with the same flags and password is ours; a Windows login or another password is not", async () => {
+    const salt = Buffer.from([1, 2, 3, 4]);
+    const hashOf = (password: string) =>
+      Buffer.concat([Buffer.from([2, 0]), salt, createHash("sha512").update(Buffer.from(password, "utf16le")).update(salt).digest()]);
+    const ours = new FakeClient([connectionError("ECONNCLOSED", "closed"), [[loginRow()], [loginRow()]], [[{ password_hash: hashOf(spec.password) }]]]);
     await expect(createLogin(ours, spec)).resolves.toMatchObject({ existedBefore: false });
+    expect(ours.statements[2]).toBe(batch("SELECT password_hash FROM master.sys.sql_logins WHERE name = @name"));
+    const otherPassword = new FakeClient([connectionError("ECONNCLOSED", "closed"), [[loginRow()], [loginRow()]], [[{ password_hash: hashOf("another") }]]]);
+    await expect(createLogin(otherPassword, spec)).resolves.toMatchObject({ existedBefore: true });
     const theirs = new FakeClient([connectionError("ECONNCLOSED", "closed"), [[loginRow({ type: "U" })], [loginRow({ type: "U" })]]]);
     await expect(createLogin(theirs, spec)).resolves.toMatchObject({ existedBefore: true });
   });
