@@ -28,6 +28,15 @@ export interface ConnectionArgs {
   trustServerCertificate?: pulumi.Input<boolean>;
   /** PEM of the certificate authority (or the self-signed certificate) that the server's TLS certificate chains to. */
   ca?: pulumi.Input<string>;
+  /** Time allowed to connect and log in, in milliseconds. Default 15 000. Changing it never touches SQL Server. */
+  connectTimeoutMs?: pulumi.Input<number>;
+  /**
+   * Time allowed for one request, in milliseconds. Default 30 000 (generating a certificate's RSA
+   * key can take seconds on a busy server). A request that runs out of time is cancelled and
+   * retried like a lost connection (README, "Security and failure behaviour"). Changing it never
+   * touches SQL Server.
+   */
+  requestTimeoutMs?: pulumi.Input<number>;
 }
 
 /** {@link ConnectionArgs} as the provider receives it, with defaults applied by `check`. */
@@ -46,6 +55,10 @@ export interface ConnectionInputs {
   trustServerCertificate: boolean;
   /** See {@link ConnectionArgs.ca}. */
   ca?: string;
+  /** See {@link ConnectionArgs.connectTimeoutMs}. */
+  connectTimeoutMs?: number;
+  /** See {@link ConnectionArgs.requestTimeoutMs}. */
+  requestTimeoutMs?: number;
 }
 
 /** Default TCP port of a SQL Server instance. */
@@ -64,6 +77,8 @@ export function connectionInput(c: ConnectionArgs): pulumi.Input<Record<string, 
     encrypt: c.encrypt ?? true,
     trustServerCertificate: c.trustServerCertificate ?? false,
     ...(c.ca !== undefined ? { ca: c.ca } : {}),
+    ...(c.connectTimeoutMs !== undefined ? { connectTimeoutMs: c.connectTimeoutMs } : {}),
+    ...(c.requestTimeoutMs !== undefined ? { requestTimeoutMs: c.requestTimeoutMs } : {}),
   };
 }
 
@@ -95,10 +110,22 @@ export function checkConnection(raw: unknown, failures: CheckFailure[]): Connect
     encrypt: c.encrypt ?? true,
     trustServerCertificate: c.trustServerCertificate ?? false,
     ...(c.ca !== undefined && c.ca !== null ? { ca: c.ca } : {}),
+    ...(c.connectTimeoutMs !== undefined && c.connectTimeoutMs !== null ? { connectTimeoutMs: c.connectTimeoutMs } : {}),
+    ...(c.requestTimeoutMs !== undefined && c.requestTimeoutMs !== null ? { requestTimeoutMs: c.requestTimeoutMs } : {}),
   } as Record<string, unknown>;
   // Unknown fields get a harmless stand-in so only the known ones are judged.
   const probe: Record<string, unknown> = { ...normalized };
-  const stand: Record<string, unknown> = { server: "unknown", port: 1, user: "unknown", password: "unknown", encrypt: true, trustServerCertificate: false, ca: "-----BEGIN CERTIFICATE-----" };
+  const stand: Record<string, unknown> = {
+    server: "unknown",
+    port: 1,
+    user: "unknown",
+    password: "unknown",
+    encrypt: true,
+    trustServerCertificate: false,
+    ca: "-----BEGIN CERTIFICATE-----",
+    connectTimeoutMs: 1,
+    requestTimeoutMs: 1,
+  };
   for (const key of Object.keys(probe)) if (isUnknown(probe[key])) probe[key] = stand[key];
   failures.push(...connectionConfigProblems(probe as unknown as ConnectionConfig));
   if (typeof probe.password === "string" && probe.password === "") {
@@ -127,5 +154,5 @@ export function instanceChanged(olds: { connection?: Partial<ConnectionInputs> }
 export function connectionSettingsChanged(olds: { connection?: Partial<ConnectionInputs> }, news: { connection?: Partial<ConnectionInputs> }): boolean {
   const o = olds.connection ?? {};
   const n = news.connection ?? {};
-  return (["user", "password", "encrypt", "trustServerCertificate", "ca"] as const).some((k) => o[k] !== n[k]);
+  return (["user", "password", "encrypt", "trustServerCertificate", "ca", "connectTimeoutMs", "requestTimeoutMs"] as const).some((k) => o[k] !== n[k]);
 }
