@@ -7,6 +7,7 @@ import { Certificate } from "../resources/certificate";
 import { CertificateBackup } from "../resources/certificateBackup";
 import type { ConnectionArgs } from "../resources/connection";
 import { MasterKey } from "../resources/masterKey";
+import { instanceSettingsProblems, TopologyValidationError, type InstanceSettings, type InstanceShape } from "./plan";
 import {
   MirroringEndpoint,
   type EncryptionAlgorithm,
@@ -74,6 +75,39 @@ export interface MirroringInstanceArgs {
   endpointDependsOn?: pulumi.Input<pulumi.Input<pulumi.Resource>[]>;
 }
 
+function plain<T>(v: unknown, kind: "string" | "number"): T | undefined {
+  return typeof v === kind ? (v as T) : undefined;
+}
+
+/**
+ * What planning checks about an instance: the plain values among its arguments (an Output, not
+ * known before the program runs, is left out and checked by its resource).
+ */
+export function instanceShapeOf(args: Pick<MirroringInstanceArgs, "connection" | "masterKeyPassword" | "endpoint" | "certificate">): Omit<InstanceShape, "name"> {
+  const e = args.endpoint;
+  const c = args.certificate;
+  const settings: InstanceSettings = {
+    masterKeyPassword: plain(args.masterKeyPassword, "string"),
+    endpointName: plain(e?.name, "string"),
+    listenerIp: plain(e?.listenerIp, "string"),
+    endpointState: plain(e?.state, "string"),
+    endpointOwner: plain(e?.owner, "string"),
+    certificateName: plain(c?.name, "string"),
+    subject: plain(c?.subject, "string"),
+    startDate: plain(c?.startDate, "string"),
+    expiryDate: plain(c?.expiryDate, "string"),
+    validityDays: plain(c?.validityDays, "number"),
+  };
+  return {
+    server: plain(args.connection?.server, "string"),
+    port: plain(args.connection?.port, "number"),
+    endpointPort: plain(e?.port, "number"),
+    encryption: e?.encryption,
+    algorithm: e?.algorithm,
+    settings: Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)) as InstanceSettings,
+  };
+}
+
 /** Master key, certificate and endpoint of one instance. */
 export class MirroringInstance extends pulumi.ComponentResource {
   /** The master key of `master`. */
@@ -91,6 +125,10 @@ export class MirroringInstance extends pulumi.ComponentResource {
 
   constructor(name: string, args: MirroringInstanceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mssql-mirroring:index:MirroringInstance", name, {}, opts);
+    // Every setting known now is checked before anything is declared: `pulumi up` must not create
+    // the master key and then stop at a bad endpoint port.
+    const problems = instanceSettingsProblems(instanceShapeOf(args));
+    if (problems.length > 0) throw new TopologyValidationError(problems, `MirroringInstance '${name}'`);
     const connection = args.connection;
     this.masterKey = new MasterKey(
       `${name}-master-key`,

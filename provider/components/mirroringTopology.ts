@@ -7,6 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ConnectionArgs } from "../resources/connection";
 import {
+  instanceShapeOf,
   MirroringInstance,
   type InstanceCertificateArgs,
   type InstanceEndpointArgs,
@@ -56,16 +57,13 @@ function plain<T>(v: pulumi.Input<T> | undefined, kind: "string" | "number"): T 
   return typeof v === kind ? (v as T) : undefined;
 }
 
-function shapeOf(spec: InstanceSpec): InstanceShape {
-  const server = plain<string>(spec.connection?.server, "string");
+function shapeOf(spec: InstanceSpec, defaults: MirroringTopologyArgs["certificate"]): InstanceShape {
+  // Subject and validity fall back to the topology's, as the instance's Certificate gets them.
+  const certificate = { ...spec.certificate, subject: spec.certificate?.subject ?? defaults?.subject, validityDays: spec.certificate?.validityDays ?? defaults?.validityDays };
   return {
+    ...instanceShapeOf({ ...spec, certificate }),
     name: spec.name,
-    server,
-    port: plain<number>(spec.connection?.port, "number"),
     endpointHost: plain<string>(spec.endpointHost, "string"),
-    endpointPort: plain<number>(spec.endpoint?.port, "number"),
-    encryption: spec.endpoint?.encryption,
-    algorithm: spec.endpoint?.algorithm,
   };
 }
 
@@ -82,10 +80,11 @@ export class MirroringTopology extends pulumi.ComponentResource {
     super("mssql-mirroring:index:MirroringTopology", name, {}, opts);
     const specs = [...(args.partners ?? []), ...(args.witness ? [args.witness] : []), ...(args.replicas ?? [])];
     // Throws with every problem before a single resource is declared.
+    const defaults = args.certificate;
     const plan = planTopology({
-      partners: args.partners?.map(shapeOf),
-      witness: args.witness ? shapeOf(args.witness) : undefined,
-      replicas: args.replicas?.map(shapeOf),
+      partners: args.partners?.map((p) => shapeOf(p, defaults)),
+      witness: args.witness ? shapeOf(args.witness, defaults) : undefined,
+      replicas: args.replicas?.map((r) => shapeOf(r, defaults)),
       encryption: args.encryption,
       algorithm: args.algorithm,
     });

@@ -2,7 +2,21 @@
  * Pure planning for {@link MirroringTopology}: which role each instance's endpoint takes, which
  * instance must trust which, and every topology-level mistake a DBA could make, found before any
  * resource is declared (so `pulumi preview` fails with all of them at once, and nothing is created).
+ * Per-instance settings known at program time (ports, names, dates…) are checked here too, with the
+ * resources' own rules: otherwise `pulumi up` would create the instances' first objects before
+ * the one resource whose check fails is reached.
  */
+import {
+  canonicalUtc,
+  parseListenerAddress,
+  parseUtcDate,
+  validateCertificateDates,
+  validateLoginName,
+  validatePassword,
+  validatePort,
+  validateSubject,
+  validateSysname,
+} from "../sql/validate";
 
 /** `ROLE` of a DATABASE_MIRRORING endpoint. */
 export type EndpointRole = "PARTNER" | "WITNESS" | "ALL";
@@ -27,6 +41,35 @@ export interface InstanceShape {
   encryption?: EndpointEncryption;
   /** Per-instance algorithm override. */
   algorithm?: EncryptionAlgorithm;
+  /** The instance's other settings that are known at program time, checked with the resources' rules. */
+  settings?: InstanceSettings;
+}
+
+/**
+ * Settings of an instance known at program time (plain values; anything not known yet is left out),
+ * each checked as the resource that receives it would check it.
+ */
+export interface InstanceSettings {
+  /** The master key password, when given as a plain string (never echoed). */
+  masterKeyPassword?: string;
+  /** Endpoint name (`hadr_endpoint` when absent). */
+  endpointName?: string;
+  /** `LISTENER_IP`. */
+  listenerIp?: string;
+  /** Endpoint `STATE`. */
+  endpointState?: string;
+  /** Endpoint owner login. */
+  endpointOwner?: string;
+  /** Fixed certificate name. */
+  certificateName?: string;
+  /** Certificate subject. */
+  subject?: string;
+  /** Certificate `START_DATE`. */
+  startDate?: string;
+  /** Certificate `EXPIRY_DATE`. */
+  expiryDate?: string;
+  /** Certificate validity in days (the instance's, else the topology's). */
+  validityDays?: number;
 }
 
 /** The topology as planning sees it. */
@@ -75,10 +118,69 @@ export interface TopologyPlan {
 
 /** Every problem found in a topology, reported together. */
 export class TopologyValidationError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid MirroringTopology:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  /** @param component what was invalid: `MirroringTopology` (default) or `MirroringInstance '<name>'` */
+  constructor(
+    readonly problems: string[],
+    component = "MirroringTopology",
+  ) {
+    super(`invalid ${component}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
     this.name = "TopologyValidationError";
   }
+}
+
+const ENDPOINT_STATES = ["STARTED", "STOPPED", "DISABLED"];
+const DAY_MS = 86_400_000;
+
+/**
+ * Problems with one instance's program-time settings (`server`, `port`, `endpointPort` and
+ * `settings`), each as `<property> <reason>`, the reasons being the resources' own. `now` decides
+ * what "in the past" means.
+ */
+export function instanceSettingsProblems(inst: Omit<InstanceShape, "name" | "encryption" | "algorithm">, now: Date = new Date()): string[] {
+  const problems: string[] = [];
+  const add = (property: string, reason: string | undefined) => reason !== undefined && problems.push(`${property} ${reason}`);
+  const s = inst.settings ?? {};
+  if (inst.server !== undefined && inst.server.trim() === "") add("connection.server", "must be a host name or IP address");
+  if (inst.port !== undefined) add("connection.port", validatePort(inst.port));
+  if (s.masterKeyPassword !== undefined) add("masterKeyPassword", validatePassword(s.masterKeyPassword, 128));
+  if (s.endpointName !== undefined) {
+    add("endpoint.name", validateSysname(s.endpointName));
+    if (s.endpointName.startsWith("##")) add("endpoint.name", "must not start with ##: SQL Server reserves that prefix for system endpoints (7869)");
+  }
+  if (inst.endpointPort !== undefined) add("endpoint.port", validatePort(inst.endpointPort));
+  if (s.listenerIp !== undefined) {
+    const parsed = parseListenerAddress(s.listenerIp);
+    if (typeof parsed === "string") add("endpoint.listenerIp", parsed);
+  }
+  if (s.endpointState !== undefined && !ENDPOINT_STATES.includes(s.endpointState.toUpperCase())) {
+    add("endpoint.state", `must be one of ${ENDPOINT_STATES.map((x) => JSON.stringify(x)).join(", ")}, got ${JSON.stringify(s.endpointState)}`);
+  }
+  if (s.endpointOwner !== undefined) add("endpoint.owner", validateLoginName(s.endpointOwner));
+  if (s.certificateName !== undefined) add("certificate.name", validateSysname(s.certificateName));
+  if (s.subject !== undefined) add("certificate.subject", validateSubject(s.subject));
+  const date = (property: string, value: string | undefined): Date | undefined => {
+    if (value === undefined) return undefined;
+    const parsed = parseUtcDate(value);
+    if (typeof parsed === "string") add(property, parsed);
+    return parsed instanceof Date ? parsed : undefined;
+  };
+  const start = date("certificate.startDate", s.startDate);
+  const expiry = date("certificate.expiryDate", s.expiryDate);
+  const days = s.validityDays;
+  if (days !== undefined && !(Number.isInteger(days) && days >= 1 && days <= 36_500)) {
+    add("certificate.validityDays", `must be a whole number from 1 to 36500, got ${JSON.stringify(days)}`);
+  }
+  if (s.expiryDate !== undefined && days !== undefined) add("certificate.validityDays", "cannot be combined with certificate.expiryDate: give one of them");
+  const effectiveExpiry = expiry ?? (days !== undefined && Number.isInteger(days) && days >= 1 ? new Date((start ?? now).getTime() + days * DAY_MS) : undefined);
+  if ((s.startDate === undefined || start !== undefined) && (s.expiryDate === undefined || expiry !== undefined)) {
+    const property = s.expiryDate !== undefined ? "certificate.expiryDate" : "certificate.validityDays";
+    const reason = validateCertificateDates(start, effectiveExpiry, now);
+    // Without a start date the start is "now": an expiry before it is simply in the past (as Certificate says).
+    const past = start === undefined && effectiveExpiry !== undefined && effectiveExpiry.getTime() <= now.getTime();
+    if (reason !== undefined && past) add(property, `expiry date ${canonicalUtc(effectiveExpiry)} is in the past; an endpoint cannot use an expired certificate`);
+    else add(property, reason);
+  }
+  return problems;
 }
 
 /** Most replicas an availability group may have (one primary and eight secondaries, SQL Server 2019+). */
@@ -115,6 +217,7 @@ function checkInstances(all: InstanceShape[], problems: string[]): void {
   const byServer = new Map<string, string>();
   const byEndpoint = new Map<string, string>();
   for (const inst of all) {
+    for (const problem of instanceSettingsProblems(inst)) problems.push(`instance '${inst.name}': ${problem}`);
     if (typeof inst.name !== "string" || !LOGICAL_NAME.test(inst.name)) {
       problems.push(
         `instance name ${JSON.stringify(inst.name)} is not valid: use 1–48 letters, digits, '_' or '-', starting with a letter (it becomes part of login, user and certificate names)`,

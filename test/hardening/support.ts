@@ -1,0 +1,75 @@
+/**
+ * Shared by the hardening tests: the `cases` test program (programs/cases), which declares whatever
+ * a JSON "case" describes, on emulated instances, through the real Pulumi CLI.
+ */
+import * as path from "node:path";
+import type { ConfigMap } from "@pulumi/pulumi/automation";
+import type { EmulatorInstance } from "../../emulator";
+import { SA_PASSWORD } from "../engine/emulators";
+import { createProject, type TestProject } from "../engine/pulumiProject";
+
+/** The program directory. */
+export const CASES_PROGRAM = path.join(__dirname, "programs", "cases");
+
+/** One declaration of a case (see programs/cases/index.ts for the `$conn`/`$secret`/`$plain`/`$ref` forms). */
+export interface Declaration {
+  type: string;
+  name: string;
+  args: unknown;
+  dependsOn?: string[];
+}
+
+/** What the program declares. */
+export interface Case {
+  declare: Declaration[];
+  exports?: Record<string, unknown>;
+}
+
+/** `{ $conn: n, ...fields }`: the connection to instance n. */
+export const conn = (n: number, fields: Record<string, unknown> = {}) => ({ $conn: n, ...fields });
+/** `{ $secret: key }`: a secret from stack config. */
+export const secret = (key: string) => ({ $secret: key });
+/** `{ $plain: base64 }`: a plain string that appears nowhere in config as text. */
+export const plain = (text: string) => ({ $plain: Buffer.from(text, "utf8").toString("base64") });
+/** `{ $ref: "res.a.b" }`: an output of an earlier declaration. */
+export const ref = (pathText: string) => ({ $ref: pathText });
+
+/** The config value of a case. */
+export function caseValue(c: Case): string {
+  return Buffer.from(JSON.stringify(c), "utf8").toString("base64");
+}
+
+/** A project running the cases program against `instances`, with `first` as its first case. */
+export async function casesProject(instances: EmulatorInstance[], first: Case, config: ConfigMap = {}, stackName?: string): Promise<TestProject> {
+  return createProject({
+    source: CASES_PROGRAM,
+    config: {
+      instances: { value: JSON.stringify(instances.map((i) => ({ server: "127.0.0.1", port: i.port }))) },
+      sqlPassword: { value: SA_PASSWORD, secret: true },
+      tlsCa: { value: instances[0]!.tlsCertificate },
+      case: { value: caseValue(first) },
+      ...config,
+    },
+    ...(stackName !== undefined ? { stackName } : {}),
+  });
+}
+
+/** Makes `c` the project's case. */
+export async function setCase(project: TestProject, c: Case): Promise<void> {
+  await project.stack.setConfig("case", { value: caseValue(c) });
+}
+
+/** The error a command rejected with (the test fails if it succeeded). */
+export async function failureOf(command: Promise<unknown>): Promise<Error> {
+  const outcome = await command.then(
+    () => undefined,
+    (e: unknown) => e as Error,
+  );
+  if (outcome === undefined) throw new Error("the command was expected to fail, and succeeded");
+  return outcome;
+}
+
+/** Milliseconds since `t0`, for the timing notes tests log (never asserted). */
+export function since(t0: number): number {
+  return Math.round(performance.now() - t0);
+}
