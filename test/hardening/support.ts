@@ -3,10 +3,11 @@
  * a JSON "case" describes, on emulated instances, through the real Pulumi CLI.
  */
 import * as path from "node:path";
-import type { ConfigMap } from "@pulumi/pulumi/automation";
+import type { ConfigMap, Deployment } from "@pulumi/pulumi/automation";
 import type { EmulatorInstance } from "../../emulator";
 import { SA_PASSWORD } from "../engine/emulators";
 import { createProject, type TestProject } from "../engine/pulumiProject";
+import { objectsInCatalogs } from "../engine/stateVsCatalog";
 
 /** The program directory. */
 export const CASES_PROGRAM = path.join(__dirname, "programs", "cases");
@@ -72,4 +73,62 @@ export async function failureOf(command: Promise<unknown>): Promise<Error> {
 /** Milliseconds since `t0`, for the timing notes tests log (never asserted). */
 export function since(t0: number): number {
   return Math.round(performance.now() - t0);
+}
+
+/**
+ * The package's objects recorded in state (as `objectsInState` names them), split into those whose
+ * create completed and those kept as pending after a create whose outcome was unknown.
+ */
+export function stateObjects(deployment: Deployment): { certain: string[]; pending: string[] } {
+  const certain: string[] = [];
+  const pending: string[] = [];
+  const resources = (deployment.deployment as { resources?: Array<{ type: string; outputs?: Record<string, unknown> }> }).resources ?? [];
+  for (const r of resources) {
+    const kind = /^pulumi-nodejs:dynamic\/mssql-mirroring:(\w+)$/.exec(r.type)?.[1];
+    if (!kind || !r.outputs) continue;
+    const o = r.outputs;
+    const isPending = o.createPending === true;
+    const port = (o.connection as { port: number }).port;
+    let entry: string | undefined;
+    switch (kind) {
+      case "MasterKey":
+        // A pending key counts as adopted until proved otherwise.
+        if (o.adopted !== true || isPending) entry = `${port} master-key`;
+        break;
+      case "Certificate":
+      case "PeerCertificate":
+        entry = `${port} certificate ${String(o.certificateName ?? o.name)}`;
+        break;
+      case "MirroringEndpoint":
+        entry = `${port} endpoint ${String(o.name)}`;
+        break;
+      case "Login":
+        entry = `${port} login ${String(o.name)}`;
+        break;
+      case "User":
+        entry = `${port} user ${String(o.name)}`;
+        break;
+      case "EndpointPermission":
+        entry = `${port} connect ${String(o.endpoint)} ${String(o.login)}`;
+        break;
+    }
+    if (entry !== undefined) (isPending ? pending : certain).push(entry);
+  }
+  return { certain: certain.sort(), pending: pending.sort() };
+}
+
+/**
+ * State against the catalogs after a command that may have failed: every object on a server is in
+ * state (nothing orphaned), every completed object in state is on its server (nothing phantom), and
+ * the only difference allowed is a pending create that did not run. Returns the pending entries.
+ */
+export function expectStateMatchesCatalogs(deployment: Deployment, instances: EmulatorInstance[], preexisting: number[] = []): string[] {
+  const { certain, pending } = stateObjects(deployment);
+  const catalog = objectsInCatalogs(instances, "mirroring_", preexisting);
+  const orphaned = catalog.filter((o) => !certain.includes(o) && !pending.includes(o));
+  const phantom = certain.filter((o) => !catalog.includes(o));
+  if (orphaned.length > 0 || phantom.length > 0) {
+    throw new Error(`state and catalogs disagree: on the servers but not in state ${JSON.stringify(orphaned)}; in state but not on the servers ${JSON.stringify(phantom)}`);
+  }
+  return pending;
 }
