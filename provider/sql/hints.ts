@@ -25,7 +25,11 @@ const HINTS: ReadonlyMap<number, string> = new Map([
   [15558, "the last password encryption of the database master key cannot be dropped"],
   [15559, "a login or user is mapped to this certificate: drop it first"],
   [15578, "a database master key already exists in master"],
-  [15580, "the database master key still protects private keys (certificates) in master: drop them first"],
+  [
+    15580,
+    "the database master key protects other private keys (a TDE or backup certificate, say): never drop those to get past this; " +
+      "to keep the key, remove the MasterKey from the stack (pulumi state delete <its URN>) and run destroy again",
+  ],
   [15581, "create the database master key in master first (MasterKey), or make sure it is encrypted by the service master key"],
   [28055, "an endpoint certificate needs a private key protected by the database master key and must be within its validity dates"],
 ]);

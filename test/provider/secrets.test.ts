@@ -178,7 +178,7 @@ describe("secrets", () => {
     // DROP MASTER KEY refused while the key protects a certificate's private key.
     const dropError = await failure(() => mk.delete());
     expect(dropError).toMatchObject({ name: "SqlServerError", number: 15580, operation: "drop" });
-    expect(dropError.message).toContain("the database master key still protects private keys (certificates) in master: drop them first");
+    expect(dropError.message).toContain("the database master key protects other private keys (a TDE or backup certificate, say): never drop those to get past this");
     expectNoMarker(dropError);
 
     await cert.delete();
