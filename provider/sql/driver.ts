@@ -102,47 +102,60 @@ export function keepProbeConnection(pool: DriverPool): void {
   };
 }
 
-let identityDeferred = false;
+let azureDeferred = false;
 
 /**
- * tedious requires `@azure/identity` (Azure AD authentication) when it loads: about three quarters
- * of its load time (~0.3 s on a busy machine, in every provider process of every Pulumi command)
- * and much of its memory, although SQL logins never use it. A stand-in in the module cache loads
- * the real module on first use instead, so only a connection that authenticates with Azure AD
- * pays for it. When the layout is not as expected (or the module is already loaded) nothing changes.
+ * tedious requires `@azure/identity` and `@azure/core-auth` (Azure AD authentication) when it
+ * loads: most of its load time (~0.1–0.4 s, in every provider process of every Pulumi command
+ * that talks to SQL Server) and much of its memory, although SQL logins never use them. Stand-ins
+ * in the module cache load the real modules on first use instead, so only a connection that
+ * authenticates with Azure AD pays for them. When the layout is not as expected (or a module is
+ * already loaded) nothing changes.
  */
 function deferAzureIdentity(): void {
-  if (identityDeferred) return;
-  identityDeferred = true;
+  if (azureDeferred) return;
+  azureDeferred = true;
+  let tedious: string;
   try {
-    const tedious = require.resolve("tedious", { paths: [path.dirname(require.resolve("mssql"))] });
-    const identity = require.resolve("@azure/identity", { paths: [path.dirname(tedious)] });
-    if (require.cache[identity] !== undefined) return;
-    let real: Record<string | symbol, unknown> | undefined;
-    const load = (): Record<string | symbol, unknown> => {
-      if (real === undefined) {
-        if (require.cache[identity] === stub) delete require.cache[identity];
-        real = require(identity) as Record<string | symbol, unknown>;
-      }
-      return real;
-    };
-    const stub = new Module(identity);
-    stub.filename = identity;
-    stub.loaded = true;
-    stub.exports = new Proxy(
-      {},
-      {
-        get: (_target, key) => load()[key],
-        has: (_target, key) => key in load(),
-        ownKeys: () => Reflect.ownKeys(load()),
-        getOwnPropertyDescriptor: (_target, key) => {
-          const descriptor = Reflect.getOwnPropertyDescriptor(load(), key);
-          return descriptor === undefined ? undefined : { ...descriptor, configurable: true };
-        },
-      },
-    );
-    require.cache[identity] = stub;
+    tedious = require.resolve("tedious", { paths: [path.dirname(require.resolve("mssql"))] });
   } catch {
-    /* not resolvable from here: tedious loads it as usual */
+    return; /* not resolvable from here: tedious loads them as usual */
+  }
+  for (const name of ["@azure/identity", "@azure/core-auth"]) {
+    try {
+      deferModule(require.resolve(name, { paths: [path.dirname(tedious)] }));
+    } catch {
+      /* not resolvable from here: tedious loads it as usual */
+    }
   }
 }
+
+/** Puts a stand-in for the module at `filename` in the module cache that loads it on first use. */
+function deferModule(filename: string): void {
+  if (require.cache[filename] !== undefined) return;
+  let real: Record<string | symbol, unknown> | undefined;
+  const load = (): Record<string | symbol, unknown> => {
+    if (real === undefined) {
+      if (require.cache[filename] === stub) delete require.cache[filename];
+      real = require(filename) as Record<string | symbol, unknown>;
+    }
+    return real;
+  };
+  const stub = new Module(filename);
+  stub.filename = filename;
+  stub.loaded = true;
+  stub.exports = new Proxy(
+    {},
+    {
+      get: (_target, key) => load()[key],
+      has: (_target, key) => key in load(),
+      ownKeys: () => Reflect.ownKeys(load()),
+      getOwnPropertyDescriptor: (_target, key) => {
+        const descriptor = Reflect.getOwnPropertyDescriptor(load(), key);
+        return descriptor === undefined ? undefined : { ...descriptor, configurable: true };
+      },
+    },
+  );
+  require.cache[filename] = stub;
+}
+
