@@ -3,7 +3,7 @@
  * of pulumi-mssql-mirroring, measured with the real Pulumi CLI against emulated SQL Server
  * instances. Prints a table and writes bench/results.json. See bench/README.md for the method.
  *
- * Options: --quick (2-replica scale point, 1 pair), --pairs N, --scale 2,4,8, --out FILE,
+ * Options: --quick (2-replica scale point, 1 pair; default 5 pairs and 2, 4, 8 replicas), --pairs N, --scale 2,4,8, --out FILE,
  * --no-ops, --no-update, --[no-]scale-baseline (also time the baseline at each scale point;
  * default on in full runs).
  */
@@ -39,7 +39,7 @@ function parseOptions(argv: string[]): Options {
     const i = argv.indexOf(flag);
     return i >= 0 ? argv[i + 1] : undefined;
   };
-  const pairs = Number(value("--pairs") ?? (quick ? 1 : 3));
+  const pairs = Number(value("--pairs") ?? (quick ? 1 : 5));
   const scale = (value("--scale") ?? (quick ? "2" : "2,4,8")).split(",").map(Number);
   if (!(Number.isInteger(pairs) && pairs >= 1 && pairs <= 20)) throw new Error("--pairs must be 1..20");
   if (scale.some((n) => !(Number.isInteger(n) && n >= 2 && n <= 9))) throw new Error("--scale takes replica counts 2..9");
@@ -190,6 +190,21 @@ interface StateFigures {
   providerBytesMax: number;
   distinctProviders: number;
   providerMentionsVersion: boolean;
+  /** Every `__provider` is exactly what serializing `thinProvider(kind)` gives (nothing else, e.g. no version, is in it). */
+  providerIsThinProvider: boolean;
+}
+
+/** `__provider` texts as the SDK serializes the package's thin providers, by kind. */
+const serializedThinProviders = new Map<string, string>();
+async function thinProviderTexts(kinds: string[]): Promise<Map<string, string>> {
+  const { runtime } = await import("@pulumi/pulumi");
+  const { thinProvider } = await import("../provider/resources/thinProvider");
+  for (const kind of kinds) {
+    if (serializedThinProviders.has(kind)) continue;
+    const provider = thinProvider(kind);
+    serializedThinProviders.set(kind, (await runtime.serializeFunction(() => provider, { allowSecrets: true })).text);
+  }
+  return serializedThinProviders;
 }
 
 async function stateFigures(project: BenchProject, packageVersion: string): Promise<StateFigures> {
@@ -197,6 +212,8 @@ async function stateFigures(project: BenchProject, packageVersion: string): Prom
   const resources = (deployment.deployment as { resources?: Array<{ type: string; outputs?: Record<string, unknown>; inputs?: Record<string, unknown> }> }).resources ?? [];
   const dynamic = resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/"));
   const providers = dynamic.map((r) => String(r.outputs?.__provider ?? r.inputs?.__provider ?? ""));
+  const kindOf = (type: string) => type.slice(type.lastIndexOf(":") + 1);
+  const expected = await thinProviderTexts([...new Set(dynamic.map((r) => kindOf(r.type)))]);
   const bytes = providers.map((p) => Buffer.byteLength(p));
   const stateBytes = Buffer.byteLength(JSON.stringify(deployment));
   // Stack + components + dynamic resources (the engine's default provider is not a program resource).
@@ -210,6 +227,7 @@ async function stateFigures(project: BenchProject, packageVersion: string): Prom
     providerBytesMax: Math.max(0, ...bytes),
     distinctProviders: new Set(providers).size,
     providerMentionsVersion: providers.some((p) => p.includes(packageVersion) || /version/i.test(p)),
+    providerIsThinProvider: dynamic.every((r, i) => expected.get(kindOf(r.type)) === providers[i]),
   };
 }
 
@@ -226,6 +244,8 @@ interface FloorResult {
   requestsPerCommand: PerCommand<number>;
   rpcsPerCommand: PerCommand<number>;
   providerPeakRssMb: { real: number; baseline: number };
+  /** Median program registration time of `up` from scratch (program start → last resource declared). */
+  registrationMs?: { real: number; baseline: number };
   changes: Partial<PerCommand<OpMap | undefined>>;
   previewRequests: number;
   previewLogins: number;
@@ -237,8 +257,10 @@ interface FloorResult {
 async function floorSection(instances: EmulatorInstance[], pairs: number, packageVersion: string): Promise<FloorResult> {
   const topology = mirroringTopology(instances);
   const ca = instances[0]!.tlsCertificate;
-  const real = await newProject("floor-real", "real", ca, topology);
-  const baseline = await newProject("floor-baseline", "baseline", ca, topology);
+  const registrationLog = (side: string) => path.join(WORK_DIR, `registration-floor-${side}-${process.pid}.json`);
+  const real = await newProject("floor-real", "real", ca, topology, { BENCH_REGISTRATION_LOG: registrationLog("real") });
+  const baseline = await newProject("floor-baseline", "baseline", ca, topology, { BENCH_REGISTRATION_LOG: registrationLog("baseline") });
+  const registrations: { real: number[]; baseline: number[] } = { real: [], baseline: [] };
   const result: FloorResult = {
     pairs: [],
     ratio: {} as PerCommand<number>,
@@ -274,6 +296,10 @@ async function floorSection(instances: EmulatorInstance[], pairs: number, packag
           const r = await run(project, command, instances, true);
           const side = project === real ? "real" : "baseline";
           result.providerPeakRssMb[side] = Math.max(result.providerPeakRssMb[side], r.providerPeakRssMb ?? 0);
+          if (command === "up") {
+            registrations[side].push((JSON.parse(readFileSync(registrationLog(side), "utf8")) as { lastMs: number }).lastMs);
+            rmSync(registrationLog(side), { force: true });
+          }
           if (project === real) {
             times.real = r.ms;
             result.loginsPerInstance[command] = r.traffic.logins.map((v, i) => Math.max(v, result.loginsPerInstance[command][i] ?? 0));
@@ -296,6 +322,7 @@ async function floorSection(instances: EmulatorInstance[], pairs: number, packag
     real.remove();
     baseline.remove();
   }
+  result.registrationMs = { real: round(median(registrations.real)), baseline: round(median(registrations.baseline)) };
   for (const command of COMMANDS) {
     const ratios = result.pairs.map((p) => p[command].real / p[command].baseline);
     result.ratio[command] = round(median(ratios), 3);
@@ -533,6 +560,7 @@ async function main(): Promise<void> {
     floorResources: floor.state?.resources,
     floorRequestsPerCommand: floor.requestsPerCommand,
     floorProviderPeakRssMb: floor.providerPeakRssMb,
+    floorRegistrationMs: floor.registrationMs,
     scale,
     scaleGrowth: growth,
     scaleMarginal: marginal,
@@ -540,6 +568,7 @@ async function main(): Promise<void> {
     providerBytesMax: floor.state?.providerBytesMax,
     distinctProviderTexts: floor.state?.distinctProviders,
     providerMentionsVersion: floor.state?.providerMentionsVersion,
+    providerIsThinProvider: floor.state?.providerIsThinProvider,
     stateBytesPerResource: floor.state?.stateBytesPerResource,
     baselineStateBytesPerResource: floor.baselineState?.stateBytesPerResource,
     baselineProviderBytesPerResource: floor.baselineState?.providerBytesPerResource,
@@ -574,6 +603,16 @@ async function main(): Promise<void> {
       ],
     ),
   );
+  if (operations) {
+    out.push("");
+    out.push("Requests per operation by resource kind (providers over TDS, pool connected; update = a change SQL Server must apply)");
+    const kinds = [...new Set(operations.costs.map((c) => c.kind))];
+    const cell = (kind: string, op: string) => {
+      const c = operations!.costs.filter((x) => x.kind === kind && x.op === op && x.change !== "connection only");
+      return c.length === 0 ? "-" : String(Math.max(...c.map((x) => x.rpcs)));
+    };
+    out.push(table(["kind", "create", "read", "update", "delete"], kinds.map((k) => [k, cell(k, "create"), cell(k, "read"), cell(k, "update"), cell(k, "delete")])));
+  }
   out.push("");
   out.push(`Engine floor: partners + witness (${results.floorResources} resources), real ÷ baseline, median of ${floor.pairs.length} alternating pair(s)`);
   out.push(
@@ -584,6 +623,10 @@ async function main(): Promise<void> {
         return [c, floor.real[c], floor.baseline[c], floor.ratio[c], `${floor.spread[c].min}–${floor.spread[c].max}`, target ? `≤ ${target}` : "", target ? mark(floor.ratio[c] <= target) : ""];
       }),
     ),
+  );
+  out.push(
+    `provider peak RSS: real ${floor.providerPeakRssMb.real} MB, baseline ${floor.providerPeakRssMb.baseline} MB; ` +
+      `program registration (start → last resource declared): real ${floor.registrationMs?.real} ms, baseline ${floor.registrationMs?.baseline} ms`,
   );
   out.push("");
   out.push("Scale: availability-group mesh");
@@ -613,6 +656,7 @@ async function main(): Promise<void> {
         ["__provider bytes per resource", results.providerBytesPerResource ?? "-", "≤ 4096", mark((results.providerBytesPerResource ?? Infinity) <= 4096)],
         ["distinct __provider texts", results.distinctProviderTexts ?? "-", "one per kind", ""],
         ["__provider mentions a version", String(results.providerMentionsVersion), "false", mark(results.providerMentionsVersion === false)],
+        ["__provider is exactly the serialized thinProvider(kind)", String(results.providerIsThinProvider), "true", mark(results.providerIsThinProvider === true)],
         ["state bytes per resource", results.stateBytesPerResource ?? "-", "", ""],
       ],
     ),
