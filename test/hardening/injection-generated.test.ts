@@ -1,0 +1,41 @@
+/**
+ * Hostile names and passwords, property-based over the whole path (program → engine → provider →
+ * emulator): fast-check generates them from quoting characters, separators, comments, line breaks,
+ * `N'` and `0x`, look-alike quotes and non-BMP characters, up to 128 UTF-16 units, inside SQL Server's
+ * real limits (no trailing space in names, no NUL, no lone surrogate, no backslash in SQL logins).
+ * Each case is one `up`, a master key password change and a `destroy` (see injection.ts).
+ * Seeded and reproducible: HARDENING_SEED=<n> replays another sample; the seed is printed.
+ */
+import * as fc from "fast-check";
+import { afterAll, beforeAll, describe, it } from "vitest";
+import type { EmulatorInstance } from "../../emulator";
+import { startInstances } from "../engine/emulators";
+import { pulumiAvailable, type TestProject } from "../engine/pulumiProject";
+import { injectionCaseArb, runInjectionCase } from "./injection";
+import { casesProject, since } from "./support";
+
+const runEngine = pulumiAvailable();
+const SEED = Number(process.env.HARDENING_SEED ?? 20261126);
+const RUNS = 6;
+const cases = fc.sample(injectionCaseArb, { seed: SEED, numRuns: RUNS });
+
+describe.runIf(runEngine)(`generated hostile names and passwords (seed ${SEED})`, () => {
+  let instances: EmulatorInstance[];
+  let project: TestProject;
+  beforeAll(async () => {
+    instances = await startInstances(1);
+    project = await casesProject(instances, { declare: [] });
+  });
+  afterAll(async () => {
+    await project?.stack.destroy({ color: "never" }).catch(() => undefined);
+    project?.remove();
+    await Promise.all((instances ?? []).map((i) => i.stop()));
+  });
+
+  it.each(cases.map((c, n) => ({ n, c })))("case $n", async ({ n, c }) => {
+    const t0 = performance.now();
+    console.log(`seed ${SEED} case ${n}: ${JSON.stringify({ ...c, loginPassword: "…", masterKeyPassword: "…", newMasterKeyPassword: "…", backupPassword: "…" })}`);
+    await runInjectionCase(project, instances[0]!, c);
+    console.log(`case ${n}: ${since(t0)} ms`);
+  });
+});
