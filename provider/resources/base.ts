@@ -21,6 +21,31 @@ function providerFor(kind: string): pulumi.dynamic.ResourceProvider {
   return p;
 }
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * `props`, after checking that no plain string in it holds an unpaired UTF-16 surrogate. Pulumi
+ * carries strings as UTF-8, where such a character arrives as U+FFFD: the provider would create an
+ * object under another name than the one declared, and could not tell. Values not known yet
+ * (Outputs) are checked by nothing here; the common source of them, stack config, is UTF-8 already.
+ */
+function withoutLoneSurrogates(kind: string, name: string, props: Record<string, unknown>): Record<string, unknown> {
+  const visit = (value: unknown, path: string): void => {
+    if (typeof value === "string") {
+      if (LONE_SURROGATE.test(value)) {
+        throw new Error(
+          `${kind} '${name}': ${path} contains an unpaired UTF-16 surrogate, which Pulumi cannot carry (it would arrive as U+FFFD, changing the value); remove it`,
+        );
+      }
+    } else if (Array.isArray(value)) value.forEach((v, i) => visit(v, `${path}[${i}]`));
+    else if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+      for (const [k, v] of Object.entries(value)) visit(v, path === "" ? k : `${path}.${k}`);
+    }
+  };
+  visit(props, "");
+  return props;
+}
+
 /**
  * Base class of the package's dynamic resources.
  *
@@ -39,7 +64,7 @@ export abstract class MssqlResource extends pulumi.dynamic.Resource {
     super(
       providerFor(kind),
       name,
-      props,
+      withoutLoneSurrogates(kind, name, props),
       {
         ...opts,
         additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...secretOutputs],

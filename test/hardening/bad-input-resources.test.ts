@@ -175,4 +175,14 @@ describe.runIf(runEngine)("bad resource input fails pulumi preview with the prop
     expect(text).toMatch(/Resources:\s+\+ 1 to create\s+1 errored/);
     expect(traffic(instances)).toEqual({ requests: 0, logins: 0 });
   });
+
+  it("a NUL character in a name is refused by check; an unpaired surrogate, which Pulumi would turn into U+FFFD, by the resource itself", async () => {
+    await setCase(project, { declare: [{ type: "Login", name: "bad", args: { connection: conn(0), name: "peer\u0000login" } }] });
+    const nul = String(await failureOf(project.stack.preview({ color: "never" })));
+    expect(nul).toContain(`error: ${T}:Login resource 'bad': property name value {peer\u0000login} has a problem: must not contain the NUL character (U+0000); remove it`);
+    await setCase(project, { declare: [{ type: "Certificate", name: "bad", args: { connection: conn(0), name: "cert\uD800", subject: "s" } }] });
+    const surrogate = String(await failureOf(project.stack.preview({ color: "never" })));
+    expect(surrogate).toContain("Error: Certificate 'bad': name contains an unpaired UTF-16 surrogate, which Pulumi cannot carry (it would arrive as U+FFFD, changing the value); remove it");
+    expect(traffic(instances)).toEqual({ requests: 0, logins: 0 });
+  });
 });

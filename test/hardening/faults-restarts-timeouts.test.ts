@@ -15,7 +15,7 @@ import { checkHandshake, startEmulator, type EmulatorInstance } from "../../emul
 import { SA_PASSWORD } from "../engine/emulators";
 import { pulumiAvailable, recorded, type TestProject } from "../engine/pulumiProject";
 import { objectsInCatalogs } from "../engine/stateVsCatalog";
-import { casesProject, conn, expectStateMatchesCatalogs, failureOf, secret, setCase, since, stateObjects, type Case } from "./support";
+import { casesProject, conn, expectStateMatchesCatalogs, failureOf, secret, since, stateObjects, type Case } from "./support";
 
 const runEngine = pulumiAvailable();
 const REQUEST_TIMEOUT_MS = 1500;
