@@ -16,7 +16,7 @@ import { checkHandshake, type EmulatorInstance } from "../../emulator";
 import { startInstances } from "../engine/emulators";
 import { pulumiAvailable, recorded, type TestProject } from "../engine/pulumiProject";
 import { objectsInCatalogs } from "../engine/stateVsCatalog";
-import { casesProject, conn, expectStateMatchesCatalogs, failureOf, secret, setCase, since, stateObjects, type Case } from "./support";
+import { casesProject, conn, expectStateMatchesCatalogs, failureOf, secret, setCase, since, stackExport, stateObjects, type Case } from "./support";
 
 const runEngine = pulumiAvailable();
 // Stack, topology, 2 × (instance + master key + certificate + endpoint), 2 × (trust + 4).
@@ -71,6 +71,15 @@ describe.runIf(runEngine)("lost connections and transient errors during up", () 
     }
     const pending = expectStateMatchesCatalogs(await project.stack.exportStack(), instances);
     expect(pending).toHaveLength(2);
+    // A pending resource's state keeps its secrets encrypted too (connection password, generated login password).
+    const exported = stackExport(project);
+    expect(JSON.stringify(exported)).not.toMatch(/Marker-/);
+    const pendingLogin = (exported.deployment as { resources: Array<{ type: string; outputs?: Record<string, unknown> }> }).resources.find(
+      (r) => r.type.endsWith(":Login") && r.outputs?.createPending === true,
+    )!;
+    for (const value of [pendingLogin.outputs!.password, (pendingLogin.outputs!.connection as Record<string, unknown>).password]) {
+      expect(Object.keys(value as object).sort()).toEqual(["4dabf18193072939515e22adb298388d", "ciphertext"]);
+    }
     expect(pending[0]).toMatch(new RegExp(`^${a.port} login mirroring_sql-1_login$|^${b.port} certificate mirroring_cert_`));
     // The login never ran; the certificate did (its reply was lost).
     const catalog = objectsInCatalogs(instances);
@@ -112,6 +121,7 @@ describe.runIf(runEngine)("lost connections and transient errors during up", () 
 
   it("a deadlock (1205) on every attempt: up fails after 5 attempts with the server's message, nothing pending, a rerun converges", async () => {
     const t0 = performance.now();
+    await project.stack.destroy(recorded(project));
     const deadlock = "Transaction (Process ID 61) was deadlocked on lock resources with another process and has been chosen as the deadlock victim. Rerun the transaction.";
     b.faults.failNext("GRANT CONNECT", { number: 1205, class: 13, message: deadlock }, 5);
     const text = String(await failureOf(project.stack.up(recorded(project))));

@@ -2,6 +2,7 @@
  * Shared by the hardening tests: the `cases` test program (programs/cases), which declares whatever
  * a JSON "case" describes, on emulated instances, through the real Pulumi CLI.
  */
+import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import type { ConfigMap, Deployment } from "@pulumi/pulumi/automation";
 import type { EmulatorInstance } from "../../emulator";
@@ -131,4 +132,21 @@ export function expectStateMatchesCatalogs(deployment: Deployment, instances: Em
     throw new Error(`state and catalogs disagree: on the servers but not in state ${JSON.stringify(orphaned)}; in state but not on the servers ${JSON.stringify(phantom)}`);
   }
   return pending;
+}
+
+/** Runs the Pulumi CLI on the project's stack (its backend, passphrase and PULUMI_HOME) and returns stdout. */
+export function pulumiCli(project: TestProject, args: string[]): string {
+  return execFileSync("pulumi", [...args, "--stack", "test", "--non-interactive"], {
+    cwd: project.dir,
+    env: { ...process.env, ...project.env, PULUMI_HOME: path.join(project.dir, ".pulumi-home") },
+    encoding: "utf8",
+  });
+}
+
+/**
+ * `pulumi stack export` as a user runs it (the Automation API's exportStack adds --show-secrets,
+ * which puts every secret's plaintext beside its ciphertext).
+ */
+export function stackExport(project: TestProject, showSecrets = false): Deployment {
+  return JSON.parse(pulumiCli(project, ["stack", "export", ...(showSecrets ? ["--show-secrets"] : [])])) as Deployment;
 }
