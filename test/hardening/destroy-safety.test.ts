@@ -10,28 +10,20 @@
  * - An adopted endpoint is restored as it was (test/engine/examples.test.ts, "adopt-existing"); here
  *   also when every reply to the adopting ALTER ENDPOINT was lost.
  */
-import { execFileSync } from "node:child_process";
-import * as path from "node:path";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { EmulatorInstance } from "../../emulator";
 import { startInstances, tsql } from "../engine/emulators";
 import { pulumiAvailable, recorded, type TestProject } from "../engine/pulumiProject";
 import { objectsInCatalogs } from "../engine/stateVsCatalog";
-import { casesProject, conn, expectStateMatchesCatalogs, failureOf, secret, since, stateObjects, type Case } from "./support";
+import { casesProject, conn, expectStateMatchesCatalogs, failureOf, pulumiCli, secret, since, stateObjects, type Case } from "./support";
 
 const runEngine = pulumiAvailable();
+/** Several CLI commands per test, on a shared two-core machine: far above the usual run time. */
+const LONG = 300_000;
 const MK = "Marker-DestroyMK-8e3b!";
 
 function instance(endpoint: Record<string, unknown> = {}): Case {
   return { declare: [{ type: "MirroringInstance", name: "inst", args: { connection: conn(0), masterKeyPassword: secret("mkPassword"), endpoint: { port: 5022, ...endpoint } } }] };
-}
-
-function pulumiCli(project: TestProject, args: string[]): string {
-  return execFileSync("pulumi", [...args, "--stack", "test", "--non-interactive"], {
-    cwd: project.dir,
-    env: { ...process.env, ...project.env, PULUMI_HOME: path.join(project.dir, ".pulumi-home") },
-    encoding: "utf8",
-  });
 }
 
 describe.runIf(runEngine)("destroy never breaks what is not the stack's", () => {
@@ -48,7 +40,6 @@ describe.runIf(runEngine)("destroy never breaks what is not the stack's", () => 
     project = undefined;
     await Promise.all(instances.map((i) => i.stop()));
   });
-  afterAll(() => undefined);
 
   it("a hand-made certificate under the stack's master key: destroy fails with 15580 naming it, drops the rest, keeps the key in state; state delete then lets destroy finish", async () => {
     const t0 = performance.now();
@@ -77,7 +68,7 @@ describe.runIf(runEngine)("destroy never breaks what is not the stack's", () => 
     expect(await tsql(a, "SELECT COUNT(*) AS n FROM sys.symmetric_keys WHERE name = N'##MS_DatabaseMasterKey##'")).toEqual([{ n: 1 }]);
     expect(await tsql(a, "SELECT thumbprint FROM sys.certificates WHERE name = N'tde_cert'")).toEqual([tde]);
     console.log(`15580 on destroy: ${since(t0)} ms`);
-  });
+  }, LONG);
 
   it("a pre-existing master key, and the reply to the guarded CREATE MASTER KEY lost: it is adopted and never dropped", async () => {
     const t0 = performance.now();
@@ -92,7 +83,7 @@ describe.runIf(runEngine)("destroy never breaks what is not the stack's", () => 
     await project.stack.destroy(recorded(project));
     expect(a.catalog()).toEqual(before);
     console.log(`pre-existing key after a lost reply: ${since(t0)} ms`);
-  });
+  }, LONG);
 
   it("an adopted endpoint whose ALTER loses every reply: the adoption stays pending with the original recorded, and destroy restores the original", async () => {
     const t0 = performance.now();
@@ -113,5 +104,5 @@ describe.runIf(runEngine)("destroy never breaks what is not the stack's", () => 
     await project.stack.destroy(recorded(project));
     expect(a.catalog()).toEqual(before);
     console.log(`pending adoption, destroy: ${since(t0)} ms`);
-  });
+  }, LONG);
 });

@@ -19,6 +19,8 @@ import { objectsInCatalogs } from "../engine/stateVsCatalog";
 import { casesProject, conn, expectStateMatchesCatalogs, failureOf, secret, setCase, since, stackExport, stateObjects, type Case } from "./support";
 
 const runEngine = pulumiAvailable();
+/** Several CLI commands per test, on a shared two-core machine: far above the usual run time. */
+const LONG = 300_000;
 // Stack, topology, 2 × (instance + master key + certificate + endpoint), 2 × (trust + 4).
 const RESOURCES = 2 + 2 * 4 + 2 * 5;
 
@@ -93,7 +95,7 @@ describe.runIf(runEngine)("lost connections and transient errors during up", () 
     expect(state.certain.filter((o) => o.startsWith(`${b.port} certificate mirroring_cert_`))).toHaveLength(1);
     expect(accepted(a, b)).toEqual([true, true]);
     console.log(`every attempt lost, then rerun: ${since(t0)} ms`);
-  });
+  }, LONG);
 
   it("a reply lost once after CREATE MASTER KEY, BACKUP CERTIFICATE and CREATE ENDPOINT: one up succeeds, the key counts as this stack's and destroy drops it", async () => {
     const t0 = performance.now();
@@ -117,7 +119,7 @@ describe.runIf(runEngine)("lost connections and transient errors during up", () 
     expect(instances.map((i) => i.catalog())).toEqual(before);
     await setCase(project, partners());
     console.log(`replies lost once: ${since(t0)} ms`);
-  });
+  }, LONG);
 
   it("a deadlock (1205) on every attempt: up fails after 5 attempts with the server's message, nothing pending, a rerun converges", async () => {
     const t0 = performance.now();
@@ -135,5 +137,5 @@ describe.runIf(runEngine)("lost connections and transient errors during up", () 
     expect(objectsInCatalogs(instances)).toEqual(stateObjects(await project.stack.exportStack()).certain);
     expect(accepted(a, b)).toEqual([true, true]);
     console.log(`deadlock on every attempt, then rerun: ${since(t0)} ms`);
-  });
+  }, LONG);
 });

@@ -1,10 +1,11 @@
 /**
  * Server restarts, slow replies and refused logins during `pulumi up`, through the real CLI:
  * instances keep their catalog across restarts (`dataDir`); connections are dropped right after a
- * DDL ran; the provider's timeouts are short (`connection.requestTimeoutMs` 1.5 s, `connectTimeoutMs`
- * 3 s: a new connection's first batch is delayed too) so slow replies can run past them. Each time the command succeeds after bounded retries or fails clearly,
- * state matches the catalogs (a create whose outcome is unknown stays pending), and a rerun
- * converges. Every wait here is bounded (polls stop after 60 s).
+ * DDL ran; the provider's timeouts are short (`connection.requestTimeoutMs` 1.5 s,
+ * `connectTimeoutMs` 3 s: a new connection's first batch is delayed too) so slow replies can run
+ * past them. Each time the command succeeds after bounded retries or fails clearly, state matches
+ * the catalogs (a create whose outcome is unknown stays pending), and a rerun converges. Every wait
+ * here is bounded (polls stop after 60 s).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import * as os from "node:os";
@@ -18,6 +19,8 @@ import { objectsInCatalogs } from "../engine/stateVsCatalog";
 import { casesProject, conn, expectStateMatchesCatalogs, failureOf, secret, since, stateObjects, type Case } from "./support";
 
 const runEngine = pulumiAvailable();
+/** Several CLI commands per test, on a shared two-core machine: far above the usual run time. */
+const LONG = 300_000;
 const REQUEST_TIMEOUT_MS = 1500;
 
 function partners(): Case {
@@ -81,7 +84,7 @@ describe.runIf(runEngine)("restarts, slow replies and refused logins during up",
     expect(objectsInCatalogs(instances)).toEqual(stateObjects(await project.stack.exportStack()).certain);
     expect(accepted(a, b)).toEqual([true, true]);
     console.log(`restart during up: ${since(t0)} ms`);
-  });
+  }, LONG);
 
   it("both instances restart between two ups of a half-made topology: the catalogs are kept, the second up finds what the first made and converges", async () => {
     const t0 = performance.now();
@@ -99,7 +102,7 @@ describe.runIf(runEngine)("restarts, slow replies and refused logins during up",
     expect(objectsInCatalogs(instances)).toEqual(stateObjects(await project.stack.exportStack()).certain);
     expect(accepted(a, b)).toEqual([true, true]);
     console.log(`restart between ups: ${since(t0)} ms`);
-  });
+  }, LONG);
 
   it("one reply slower than requestTimeoutMs: the request is cancelled and retried, and up succeeds", async () => {
     const t0 = performance.now();
@@ -110,7 +113,7 @@ describe.runIf(runEngine)("restarts, slow replies and refused logins during up",
     expect(objectsInCatalogs(instances)).toEqual(stateObjects(await project.stack.exportStack()).certain);
     expect(accepted(a, b)).toEqual([true, true]);
     console.log(`one slow reply: ${since(t0)} ms`);
-  });
+  }, LONG);
 
   it("every reply slower than requestTimeoutMs: up fails after 5 attempts saying it timed out, the creates stay pending, and a rerun converges", async () => {
     const t0 = performance.now();
@@ -132,7 +135,7 @@ describe.runIf(runEngine)("restarts, slow replies and refused logins during up",
     expect(objectsInCatalogs(instances)).toEqual(state.certain);
     expect(accepted(a, b)).toEqual([true, true]);
     console.log(`slow server, then rerun: ${since(t0)} ms`);
-  });
+  }, LONG);
 
   it("a refused login (18456) fails fast: no retry, no pending state, and a rerun converges", async () => {
     const t0 = performance.now();
@@ -156,5 +159,5 @@ describe.runIf(runEngine)("restarts, slow replies and refused logins during up",
     expect(rerun.summary.result).toBe("succeeded");
     expect(objectsInCatalogs(instances)).toEqual(stateObjects(await project.stack.exportStack()).certain);
     console.log(`login refused: failed after ${failedAfterMs} ms; with rerun ${since(t0)} ms`);
-  });
+  }, LONG);
 });

@@ -15,6 +15,8 @@ import { injectionCaseArb, runInjectionCase } from "./injection";
 import { casesProject, since } from "./support";
 
 const runEngine = pulumiAvailable();
+/** Several CLI commands per test, on a shared two-core machine: far above the usual run time. */
+const LONG = 300_000;
 const SEED = Number(process.env.HARDENING_SEED ?? 20261126);
 const RUNS = 6;
 const cases = fc.sample(injectionCaseArb, { seed: SEED, numRuns: RUNS });
@@ -37,5 +39,5 @@ describe.runIf(runEngine)(`generated hostile names and passwords (seed ${SEED})`
     console.log(`seed ${SEED} case ${n}: ${JSON.stringify({ ...c, loginPassword: "…", masterKeyPassword: "…", newMasterKeyPassword: "…", backupPassword: "…" })}`);
     await runInjectionCase(project, instances[0]!, c);
     console.log(`case ${n}: ${since(t0)} ms`);
-  });
+  }, LONG);
 });

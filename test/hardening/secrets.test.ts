@@ -24,6 +24,8 @@ import { pulumiAvailable, type TestProject } from "../engine/pulumiProject";
 import { casesProject, conn, failureOf, plain, ref, secret, setCase, stackExport, type Case } from "./support";
 
 const runEngine = pulumiAvailable();
+/** Several CLI commands per test, on a shared two-core machine: far above the usual run time. */
+const LONG = 300_000;
 /** Every marker (SA_PASSWORD is one too); nothing else in these runs looks like this. */
 const MARKER = /Marker-[A-Za-z0-9]+-[0-9a-f]{6}/g;
 const SIGNATURE = "4dabf18193072939515e22adb298388d";
@@ -161,7 +163,7 @@ describe.runIf(runEngine)("secrets never show", () => {
       const everything = [...capture.printed, ...capture.logged, JSON.stringify(stackExport(project)), ...emulatorLog];
       expect(capture.logged.join("\n")).toMatch(/"level":"INFO"/); // the verbose log really was captured
       expect(markersIn(everything)).toEqual([]);
-    });
+    }, LONG);
   });
 
   describe("given as plain strings: encrypted in state, never in output, errors or the emulator's log", () => {
@@ -198,7 +200,7 @@ describe.runIf(runEngine)("secrets never show", () => {
       const backups = outputsOf(":CertificateBackup");
       expect(backups).toHaveLength(2);
       for (const o of backups) expect(encrypted((o.privateKey as Record<string, unknown>).password)).toBe(true);
-    });
+    }, LONG);
 
     it("preview, up, refresh and destroy with --diff, forced failures and refused logins print none; verbose logs only in Pulumi's own registration message", async () => {
       const generated = generatedPasswords(project);
@@ -230,6 +232,6 @@ describe.runIf(runEngine)("secrets never show", () => {
       expect(capture.logged.join("\n")).toMatch(/"level":"INFO"/); // the verbose log really was captured
       const leaking = linesWith(capture.logged, [...all, ...generated]);
       expect(leaking.filter((l) => !l.includes("RegisterResource RPC finished"))).toEqual([]);
-    });
+    }, LONG);
   });
 });
