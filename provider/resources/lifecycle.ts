@@ -42,6 +42,9 @@ export function diffResult(olds: Props, news: Props, replaces: string[], updates
   const u = [...updates];
   if (instanceChanged(olds, news)) r.push("connection");
   else if (connectionSettingsChanged(olds, news)) u.push("connection");
+  // A create whose outcome was unknown is finished by the next update, even once a refresh has
+  // cleared the engine's initialization error.
+  if (olds[CREATE_PENDING] === true) u.push(CREATE_PENDING);
   return {
     changes: r.length + u.length > 0,
     replaces: r,

@@ -8,6 +8,7 @@ import {
   createMasterKey,
   dropMasterKey,
   ensureMasterKeyServiceEncryption,
+  masterKeyOpensWith,
   readMasterKey,
   type MasterKeyRecord,
 } from "../sql";
@@ -147,8 +148,12 @@ export const masterKeyProvider: pulumi.dynamic.ResourceProvider = {
   },
 
   async delete(_id, props: MasterKeyState) {
+    const client = clientFor(props.connection as ConnectionInputs);
+    // A pending create's key counts as adopted unless it exists and this resource's password opens it.
+    const pending = props[CREATE_PENDING] === true;
+    const own = pending ? (await readMasterKey(client)) !== undefined && (await masterKeyOpensWith(client, props.password)) : !props.adopted;
     // Only a key this stack created is dropped; SQL Server refuses (15580) while it protects any key.
-    if (props.adopted) return;
-    await dropMasterKey(clientFor(props.connection as ConnectionInputs));
+    if (!own) return;
+    await dropMasterKey(client);
   },
 };

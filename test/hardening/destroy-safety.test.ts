@@ -7,6 +7,8 @@
  * - A master key this stack did not create is never dropped (test/engine/topology.test.ts, "destroys
  *   everything … the pre-existing master key included"); here also when the reply to the guarded
  *   CREATE MASTER KEY was lost, so the stack cannot know from that reply whether it made the key.
+ * - A master key whose create lost every reply is pending: destroy drops it only if the stack's
+ *   password opens it.
  * - An adopted endpoint is restored as it was (test/engine/examples.test.ts, "adopt-existing"); here
  *   also when every reply to the adopting ALTER ENDPOINT was lost.
  */
@@ -83,6 +85,29 @@ describe.runIf(runEngine)("destroy never breaks what is not the stack's", () => 
     await project.stack.destroy(recorded(project));
     expect(a.catalog()).toEqual(before);
     console.log(`pre-existing key after a lost reply: ${since(t0)} ms`);
+  }, LONG);
+
+  it("a pending master key (every reply to its create lost) is dropped by destroy only when this stack's password opens it", async () => {
+    const t0 = performance.now();
+    const before = a.catalog();
+    project = await casesProject(instances, { declare: [{ type: "MasterKey", name: "mk", args: { connection: conn(0), password: secret("mkPassword") } }] }, { mkPassword: { value: MK, secret: true } });
+    a.faults.dropConnectionOn("CREATE MASTER KEY", "after", 5);
+    await failureOf(project.stack.up(recorded(project)));
+    a.faults.clear();
+    expect(stateObjects(await project.stack.exportStack()).pending).toEqual([`${a.port} master-key`]);
+    // Someone replaces the key meanwhile: the pending resource must leave that one alone.
+    await tsql(a, `DROP MASTER KEY; CREATE MASTER KEY ENCRYPTION BY PASSWORD = N'Marker-TheirMK-3!aA'`);
+    const theirs = a.catalog();
+    await project.stack.destroy(recorded(project));
+    expect(a.catalog()).toEqual(theirs);
+    // And a pending key that is the stack's own is dropped.
+    await tsql(a, "DROP MASTER KEY");
+    a.faults.dropConnectionOn("CREATE MASTER KEY", "after", 5);
+    await failureOf(project.stack.up(recorded(project)));
+    a.faults.clear();
+    await project.stack.destroy(recorded(project));
+    expect(a.catalog()).toEqual(before);
+    console.log(`pending master key, destroy: ${since(t0)} ms`);
   }, LONG);
 
   it("an adopted endpoint whose ALTER loses every reply: the adoption stays pending with the original recorded, and destroy restores the original", async () => {

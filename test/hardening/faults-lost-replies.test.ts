@@ -138,4 +138,37 @@ describe.runIf(runEngine)("lost connections and transient errors during up", () 
     expect(accepted(a, b)).toEqual([true, true]);
     console.log(`deadlock on every attempt, then rerun: ${since(t0)} ms`);
   }, LONG);
+
+  it("pending creates survive a refresh: the one that never ran is dropped from state, the ones that ran are kept and the next up finishes them (the master key proved ours by its password)", async () => {
+    const t0 = performance.now();
+    await project.stack.destroy(recorded(project));
+    expect(instances.map((i) => i.catalog())).toEqual(before);
+    await setCase(project, {
+      declare: [
+        { type: "MasterKey", name: "mk", args: { connection: conn(0), password: secret("mkPassword") } },
+        { type: "Login", name: "never-ran", args: { connection: conn(0), name: "mirroring_never_ran" } },
+        { type: "Login", name: "ran", args: { connection: conn(0), name: "mirroring_ran" } },
+      ],
+    });
+    a.faults.dropConnectionOn("CREATE LOGIN [mirroring_never_ran]", "before", 5);
+    a.faults.dropConnectionOn("CREATE LOGIN [mirroring_ran]", "after", 5);
+    a.faults.dropConnectionOn("CREATE MASTER KEY", "after", 5);
+    await failureOf(project.stack.up(recorded(project)));
+    a.faults.clear();
+    expect(stateObjects(await project.stack.exportStack()).pending).toEqual([`${a.port} login mirroring_never_ran`, `${a.port} login mirroring_ran`, `${a.port} master-key`]);
+
+    await project.stack.refresh(recorded(project));
+    expect(stateObjects(await project.stack.exportStack())).toEqual({ certain: [], pending: [`${a.port} login mirroring_ran`, `${a.port} master-key`] });
+    expect(objectsInCatalogs(instances)).toEqual([`${a.port} login mirroring_ran`, `${a.port} master-key`]);
+
+    const up = await project.stack.up(recorded(project));
+    expect(up.summary.resourceChanges).toEqual({ create: 1, update: 2, same: 1 });
+    const state = stateObjects(await project.stack.exportStack());
+    expect(state).toEqual({ certain: objectsInCatalogs(instances), pending: [] });
+    expect(state.certain).toContain(`${a.port} master-key`);
+    await project.stack.destroy(recorded(project));
+    expect(instances.map((i) => i.catalog())).toEqual(before);
+    await setCase(project, partners());
+    console.log(`pending creates and refresh: ${since(t0)} ms`);
+  }, LONG);
 });
