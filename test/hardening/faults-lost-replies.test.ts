@@ -97,7 +97,7 @@ describe.runIf(runEngine)("lost connections and transient errors during up", () 
     console.log(`every attempt lost, then rerun: ${since(t0)} ms`);
   }, LONG);
 
-  it("a reply lost once after CREATE MASTER KEY, BACKUP CERTIFICATE and CREATE ENDPOINT: one up succeeds, the key counts as this stack's and destroy drops it", async () => {
+  it("a reply lost once after CREATE MASTER KEY, BACKUP CERTIFICATE and CREATE ENDPOINT, a connection dropped once before CREATE USER: one up succeeds, the key counts as this stack's and destroy drops it", async () => {
     const t0 = performance.now();
     await project.stack.destroy(recorded(project));
     expect(instances.map((i) => i.catalog())).toEqual(before);
@@ -106,6 +106,7 @@ describe.runIf(runEngine)("lost connections and transient errors during up", () 
     a.faults.dropConnectionOn("CREATE MASTER KEY", "after");
     a.faults.dropConnectionOn("BACKUP CERTIFICATE", "after");
     b.faults.dropConnectionOn("CREATE ENDPOINT", "after");
+    b.faults.dropConnectionOn("CREATE USER", "before");
     const up = await project.stack.up(recorded(project));
     expect(up.summary.resourceChanges).toEqual({ create: RESOURCES + 1 });
     const state = stateObjects(await project.stack.exportStack());

@@ -212,7 +212,8 @@ describe.runIf(runEngine)("secrets never show", () => {
       // Echoing servers: the login's password change and a new backup with its private key password.
       await setCase(project, program(value, { password: plain(SA_PASSWORD) }, publicKey, { backupFile: "plain2", mk: "mk2", login: "login2" }));
       instance.faults.failNext("ALTER LOGIN", echo(M.login2), 5);
-      instance.faults.failNext("BACKUP CERTIFICATE", echo(M.backup), 5);
+      // (the instance's backup, which carries M.backup — not the direct one, which carries backup2)
+      instance.faults.failNext("TO FILE = N'plain2.cer'", echo(M.backup), 5);
       const failed = await failureOf(project.stack.up(capture.options(false)));
       expect(String(failed)).toMatch(/Incorrect syntax near '\*\*\*'\. \(Msg 102, State 1\)/);
       capture.print(failed);
