@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EmulatorInstance } from "../../emulator";
 import { startInstances, traffic } from "../engine/emulators";
 import { pulumiAvailable, type TestProject } from "../engine/pulumiProject";
-import { casesProject, conn, failureOf, setCase, type Case } from "./support";
+import { casesProject, conn, failureOf, setCase, stopInstances, type Case } from "./support";
 
 const runEngine = pulumiAvailable();
 const T = "pulumi-nodejs:dynamic/mssql-mirroring";
@@ -160,7 +160,7 @@ describe.runIf(runEngine)("bad resource input fails pulumi preview with the prop
   });
   afterAll(async () => {
     project?.remove();
-    await Promise.all((instances ?? []).map((i) => i.stop()));
+    await stopInstances(instances);
   });
 
   it.each(CASES)("$title", async ({ type, args, problems }) => {

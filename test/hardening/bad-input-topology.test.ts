@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EmulatorInstance } from "../../emulator";
 import { startInstances, traffic } from "../engine/emulators";
 import { pulumiAvailable, type TestProject } from "../engine/pulumiProject";
-import { casesProject, conn, failureOf, plain, secret, setCase, type Case } from "./support";
+import { casesProject, conn, failureOf, plain, secret, setCase, stopInstances, type Case } from "./support";
 
 const runEngine = pulumiAvailable();
 const MK = "Marker-TopoMK-4e1d!";
@@ -143,7 +143,7 @@ describe.runIf(runEngine)("bad topologies fail before anything is declared, and 
   });
   afterAll(async () => {
     project?.remove();
-    await Promise.all((instances ?? []).map((i) => i.stop()));
+    await stopInstances(instances);
   });
 
   it.each(CASES)("preview: $title", async ({ args, problems, type, component }) => {

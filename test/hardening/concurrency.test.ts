@@ -10,7 +10,7 @@ import { checkHandshake, type EmulatorInstance } from "../../emulator";
 import { startInstances } from "../engine/emulators";
 import { pulumiAvailable, recorded, type TestProject } from "../engine/pulumiProject";
 import { objectsInCatalogs } from "../engine/stateVsCatalog";
-import { casesProject, conn, secret, since, stateObjects, type Case } from "./support";
+import { casesProject, conn, secret, since, stateObjects, stopInstances, type Case } from "./support";
 
 const runEngine = pulumiAvailable();
 const REPLICAS = 8;
@@ -46,7 +46,7 @@ describe.runIf(runEngine)("concurrency", () => {
     before = instances.map((i) => i.catalog());
   });
   afterAll(async () => {
-    await Promise.all((instances ?? []).map((i) => i.stop()));
+    await stopInstances(instances);
   });
 
   describe("an eight-replica mesh with --parallel 32", () => {

@@ -17,7 +17,7 @@ import type { EmulatorInstance } from "../../emulator";
 import { startInstances, tsql } from "../engine/emulators";
 import { pulumiAvailable, recorded, type TestProject } from "../engine/pulumiProject";
 import { objectsInCatalogs } from "../engine/stateVsCatalog";
-import { casesProject, conn, expectStateMatchesCatalogs, failureOf, pulumiCli, secret, since, stateObjects, type Case } from "./support";
+import { casesProject, conn, expectStateMatchesCatalogs, failureOf, pulumiCli, secret, since, stateObjects, stopInstances, type Case } from "./support";
 
 const runEngine = pulumiAvailable();
 /** Several CLI commands per test, on a shared two-core machine: far above the usual run time. */
@@ -40,7 +40,7 @@ describe.runIf(runEngine)("destroy never breaks what is not the stack's", () => 
     await project?.stack.destroy({ color: "never" }).catch(() => undefined);
     project?.remove();
     project = undefined;
-    await Promise.all(instances.map((i) => i.stop()));
+    await stopInstances(instances);
   });
 
   it("a hand-made certificate under the stack's master key: destroy fails with 15580 naming it, drops the rest, keeps the key in state; state delete then lets destroy finish", async () => {

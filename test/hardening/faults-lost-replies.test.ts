@@ -16,7 +16,7 @@ import { checkHandshake, type EmulatorInstance } from "../../emulator";
 import { startInstances } from "../engine/emulators";
 import { pulumiAvailable, recorded, type TestProject } from "../engine/pulumiProject";
 import { objectsInCatalogs } from "../engine/stateVsCatalog";
-import { casesProject, conn, expectStateMatchesCatalogs, failureOf, secret, setCase, since, stackExport, stateObjects, type Case } from "./support";
+import { casesProject, conn, expectStateMatchesCatalogs, failureOf, secret, setCase, since, stackExport, stateObjects, stopInstances, type Case } from "./support";
 
 const runEngine = pulumiAvailable();
 /** Several CLI commands per test, on a shared two-core machine: far above the usual run time. */
@@ -56,7 +56,7 @@ describe.runIf(runEngine)("lost connections and transient errors during up", () 
   afterAll(async () => {
     await project?.stack.destroy({ color: "never" }).catch(() => undefined);
     project?.remove();
-    await Promise.all((instances ?? []).map((i) => i.stop()));
+    await stopInstances(instances);
   });
 
   it("every attempt loses its connection (before the statement on one instance, after it on the other): up fails clearly, both creates stay pending, a rerun converges with no duplicate", async () => {

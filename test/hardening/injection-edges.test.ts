@@ -8,7 +8,7 @@ import type { EmulatorInstance } from "../../emulator";
 import { startInstances } from "../engine/emulators";
 import { pulumiAvailable, type TestProject } from "../engine/pulumiProject";
 import { runInjectionCase, type InjectionCase } from "./injection";
-import { casesProject, since } from "./support";
+import { casesProject, since, stopInstances } from "./support";
 
 const runEngine = pulumiAvailable();
 /** Several CLI commands per test, on a shared two-core machine: far above the usual run time. */
@@ -75,7 +75,7 @@ describe.runIf(runEngine)("hostile names and passwords at the edges", () => {
   afterAll(async () => {
     await project?.stack.destroy({ color: "never" }).catch(() => undefined);
     project?.remove();
-    await Promise.all((instances ?? []).map((i) => i.stop()));
+    await stopInstances(instances);
   });
 
   it.each(EDGES)("$title", async ({ c }) => {

@@ -12,7 +12,7 @@ import type { EmulatorInstance } from "../../emulator";
 import { startInstances } from "../engine/emulators";
 import { pulumiAvailable, type TestProject } from "../engine/pulumiProject";
 import { injectionCaseArb, runInjectionCase } from "./injection";
-import { casesProject, since } from "./support";
+import { casesProject, since, stopInstances } from "./support";
 
 const runEngine = pulumiAvailable();
 /** Several CLI commands per test, on a shared two-core machine: far above the usual run time. */
@@ -31,7 +31,7 @@ describe.runIf(runEngine)(`generated hostile names and passwords (seed ${SEED})`
   afterAll(async () => {
     await project?.stack.destroy({ color: "never" }).catch(() => undefined);
     project?.remove();
-    await Promise.all((instances ?? []).map((i) => i.stop()));
+    await stopInstances(instances);
   });
 
   it.each(cases.map((c, n) => ({ n, c })))("case $n", async ({ n, c }) => {

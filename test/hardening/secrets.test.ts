@@ -21,7 +21,7 @@ import { startEmulator, type EmulatorInstance } from "../../emulator";
 import { generateSelfSignedCertificate } from "../../emulator/crypto/x509";
 import { SA_PASSWORD } from "../engine/emulators";
 import { pulumiAvailable, type TestProject } from "../engine/pulumiProject";
-import { casesProject, conn, failureOf, plain, ref, secret, setCase, stackExport, type Case } from "./support";
+import { casesProject, conn, failureOf, plain, ref, secret, setCase, stackExport, stopInstances, type Case } from "./support";
 
 const runEngine = pulumiAvailable();
 /** Several CLI commands per test, on a shared two-core machine: far above the usual run time. */
@@ -124,7 +124,7 @@ describe.runIf(runEngine)("secrets never show", () => {
     publicKey = await peerKey();
   });
   afterAll(async () => {
-    await instance?.stop();
+    await stopInstances(instance ? [instance] : []);
   });
 
   describe("given as stack config secrets: nowhere, with --diff, -v=9, --debug and events, in success and failure", () => {

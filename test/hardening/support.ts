@@ -3,6 +3,8 @@
  * a JSON "case" describes, on emulated instances, through the real Pulumi CLI.
  */
 import { execFileSync } from "node:child_process";
+import { rmSync } from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import type { ConfigMap, Deployment } from "@pulumi/pulumi/automation";
 import type { EmulatorInstance } from "../../emulator";
@@ -149,4 +151,16 @@ export function pulumiCli(project: TestProject, args: string[]): string {
  */
 export function stackExport(project: TestProject, showSecrets = false): Deployment {
   return JSON.parse(pulumiCli(project, ["stack", "export", ...(showSecrets ? ["--show-secrets"] : [])])) as Deployment;
+}
+
+/** Stops the instances and removes the temporary backup folders the emulator made for them. */
+export async function stopInstances(instances: EmulatorInstance[] | undefined): Promise<void> {
+  await Promise.all(
+    (instances ?? []).map(async (i) => {
+      await i.stop();
+      if (path.dirname(i.backupDir) === os.tmpdir() && path.basename(i.backupDir).startsWith("mssql-emulator-backup-")) {
+        rmSync(i.backupDir, { recursive: true, force: true });
+      }
+    }),
+  );
 }
