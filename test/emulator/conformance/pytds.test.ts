@@ -6,30 +6,16 @@
  * pyOpenSSL, which the pinned virtualenv lacks, so this client speaks plaintext TDS.
  * In CI an unavailable interpreter fails the test; elsewhere it is skipped with a warning.
  */
-import { execFile, execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pytdsInterpreter, runPython } from "../../support/pytds";
 import type { EmulatorInstance } from "../../../emulator";
 import { SA_PASSWORD, closeAll, connect, rows, start } from "./support";
 
-/** The interpreter from scripts/second-client.sh, or why there is none. */
-function findPython(): { python?: string; reason?: string } {
-  try {
-    const script = path.resolve(__dirname, "../../../scripts/second-client.sh");
-    return { python: execFileSync("bash", [script], { encoding: "utf8", timeout: 120_000, stdio: ["ignore", "pipe", "pipe"] }).trim() };
-  } catch (error) {
-    return { reason: (error as Error).message };
-  }
-}
+const python = pytdsInterpreter("pytds conformance test");
 
-const found = findPython();
-if (!found.python && process.env.CI) {
-  throw new Error(`pytds is required in CI but scripts/second-client.sh failed: ${found.reason}`);
-}
-if (!found.python) console.warn(`SKIPPING pytds conformance test: no pytds interpreter (${found.reason})`);
-
-describe.skipIf(!found.python)("pytds against a real emulator instance (second independent client)", () => {
+describe.skipIf(!python)("pytds against a real emulator instance (second independent client)", () => {
   const now = new Date("2030-01-15T12:00:00Z");
   let instance: EmulatorInstance;
   beforeAll(async () => {
@@ -38,11 +24,7 @@ describe.skipIf(!found.python)("pytds against a real emulator instance (second i
   afterAll(closeAll);
 
   it("logs in, creates a master key, certificate and login, and reads them back exactly", async () => {
-    const stdout = await new Promise<string>((resolve, reject) =>
-      execFile(found.python!, [path.join(__dirname, "pytds-catalog.py"), String(instance.port), SA_PASSWORD], { timeout: 30_000 }, (error, out, err) =>
-        error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out),
-      ),
-    );
+    const stdout = await runPython(python!, path.join(__dirname, "pytds-catalog.py"), [String(instance.port), SA_PASSWORD]);
     const seen = JSON.parse(stdout) as { certificate: unknown[][] } & Record<string, unknown>;
     const der = Buffer.from((seen.certificate[0]![10] as string).slice(2), "hex");
     const thumbprint = createHash("sha1").update(der).digest();

@@ -3,28 +3,14 @@
  * sp_executesql with parameters, an error and transactions. pytds' TLS needs pyOpenSSL, which the
  * pinned virtualenv does not carry, so TLS is covered by the mssql/tedious tests only.
  */
-import { execFile, execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pytdsInterpreter, runPython } from "../../support/pytds";
 import { makeCertificate, startFakeServer } from "./fixtures";
 
-/** The interpreter from scripts/second-client.sh, or why there is none. */
-function findPython(): { python?: string; reason?: string } {
-  try {
-    const script = path.resolve(__dirname, "../../../scripts/second-client.sh");
-    return { python: execFileSync("bash", [script], { encoding: "utf8", timeout: 120_000, stdio: ["ignore", "pipe", "pipe"] }).trim() };
-  } catch (error) {
-    return { reason: (error as Error).message };
-  }
-}
+const python = pytdsInterpreter("pytds interoperability test");
 
-const found = findPython();
-if (!found.python && process.env.CI) {
-  throw new Error(`pytds is required in CI but scripts/second-client.sh failed: ${found.reason}`);
-}
-if (!found.python) console.warn(`SKIPPING pytds interoperability test: no pytds interpreter (${found.reason})`);
-
-describe.skipIf(!found.python)("pytds (second independent TDS client)", () => {
+describe.skipIf(!python)("pytds (second independent TDS client)", () => {
   let ctx: Awaited<ReturnType<typeof startFakeServer>>;
   beforeAll(async () => {
     ctx = await startFakeServer(await makeCertificate());
@@ -34,11 +20,7 @@ describe.skipIf(!found.python)("pytds (second independent TDS client)", () => {
   });
 
   it("logs in, queries, passes parameters, reports errors and runs transactions", async () => {
-    const stdout = await new Promise<string>((resolve, reject) =>
-      execFile(found.python!, [path.join(__dirname, "pytds-client.py"), String(ctx.server.port)], { timeout: 30_000 }, (error, out, err) =>
-        error ? reject(new Error(`${error.message}\n${err}`)) : resolve(out),
-      ),
-    );
+    const stdout = await runPython(python!, path.join(__dirname, "pytds-client.py"), [String(ctx.server.port)]);
     expect(JSON.parse(stdout)).toEqual({
       select1: [[1]],
       echo_columns: ["P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8"],
