@@ -12,7 +12,8 @@ import { randomBytes } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { performance } from "node:perf_hooks";
-import { LocalWorkspace, type ConfigMap, type Stack } from "@pulumi/pulumi/automation";
+import type { ConfigMap, Stack } from "@pulumi/pulumi/automation";
+import { localPulumiEnv, localStack } from "../scripts/localStack";
 
 /** The repository root (from `bench/` when run by ts-node, from `dist/bench/` when built). */
 export const ROOT = (() => {
@@ -65,19 +66,8 @@ export async function createProject(options: BenchProjectOptions): Promise<Bench
     if (typeof content === "string") writeFileSync(target, content);
     else cpSync(content.copy, target, { recursive: true });
   }
-  mkdirSync(path.join(dir, ".state"), { recursive: true });
-  const env: Record<string, string> = {
-    PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}`,
-    PULUMI_CONFIG_PASSPHRASE: randomBytes(12).toString("hex"),
-    PULUMI_SKIP_UPDATE_CHECK: "true",
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    // As in the engine tests: the build type-checks, the CLI only runs the program.
-    PULUMI_NODEJS_TRANSPILE_ONLY: "true",
-    NODE_PATH: path.join(ROOT, "node_modules"),
-    ...options.env,
-  };
-  const workspace = await LocalWorkspace.create({ workDir: dir, pulumiHome: path.join(dir, ".pulumi-home"), envVars: env });
-  const stack = await LocalWorkspace.createOrSelectStack({ stackName: "bench", workDir: dir }, { pulumiHome: workspace.pulumiHome, envVars: env });
+  const env: Record<string, string> = { ...localPulumiEnv(dir), ...options.env };
+  const stack = await localStack(dir, "bench", env);
   await stack.setAllConfig(options.config);
   const cliEnv = { ...process.env, ...env, PULUMI_HOME: path.join(dir, ".pulumi-home") };
   const cli = (args: string[]) =>

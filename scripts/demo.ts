@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation";
+import { localPulumiEnv, localStack } from "./localStack";
 import { checkHandshake, startEmulator, type EmulatorInstance } from "../emulator";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -55,15 +55,7 @@ async function main(): Promise<void> {
   // Throwaway secrets for this run: the instances' sa password and the master key password.
   const saPassword = `Demo-${randomBytes(9).toString("base64url")}1!`;
   const masterKeyPassword = `Demo-MK-${randomBytes(9).toString("base64url")}1!`;
-  const env = {
-    PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}`,
-    PULUMI_CONFIG_PASSPHRASE: randomBytes(12).toString("hex"),
-    PULUMI_SKIP_UPDATE_CHECK: "true",
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    PULUMI_NODEJS_TRANSPILE_ONLY: "true",
-  };
-  mkdirSync(path.join(dir, ".state"), { recursive: true });
-  const stack: Stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir: dir }, { pulumiHome: path.join(dir, ".pulumi-home"), envVars: env });
+  const stack = await localStack(dir, stackName, localPulumiEnv(dir));
   const topology = JSON.parse((await stack.getConfig("topology")).value) as TopologyConfig;
   const members = [...(topology.partners ?? []), ...(topology.witness ? [topology.witness] : []), ...(topology.replicas ?? [])];
   const roleOf = (name: string): "partner" | "witness" | "replica" =>

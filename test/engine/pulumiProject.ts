@@ -8,7 +8,8 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { LocalWorkspace, type ConfigMap, type Stack } from "@pulumi/pulumi/automation";
+import type { ConfigMap, Stack } from "@pulumi/pulumi/automation";
+import { localPulumiEnv, localStack } from "../../scripts/localStack";
 
 /** The repository root. */
 export const ROOT = path.resolve(__dirname, "..", "..");
@@ -66,18 +67,8 @@ export async function createProject(options: ProjectOptions): Promise<TestProjec
     mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
     writeFileSync(path.join(dir, file), content);
   }
-  mkdirSync(path.join(dir, ".state"), { recursive: true });
-  const env: Record<string, string> = {
-    PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}`,
-    PULUMI_CONFIG_PASSPHRASE: randomBytes(12).toString("hex"),
-    PULUMI_SKIP_UPDATE_CHECK: "true",
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    // Type checking is the build's job; the CLI only needs to run the program.
-    PULUMI_NODEJS_TRANSPILE_ONLY: "true",
-    NODE_PATH: path.join(ROOT, "node_modules"),
-  };
-  const workspace = await LocalWorkspace.create({ workDir: dir, pulumiHome: path.join(dir, ".pulumi-home"), envVars: env });
-  const stack = await LocalWorkspace.createOrSelectStack({ stackName: options.stackName ?? "test", workDir: dir }, { pulumiHome: workspace.pulumiHome, envVars: env });
+  const env = localPulumiEnv(dir);
+  const stack = await localStack(dir, options.stackName ?? "test", env);
   await stack.setAllConfig(options.config);
   return {
     dir,
