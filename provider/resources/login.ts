@@ -14,8 +14,9 @@ export interface LoginArgs {
   /** `CREATE LOGIN <name>`. No backslash (SQL logins). Changing it replaces the login. */
   name: pulumi.Input<string>;
   /**
-   * `WITH PASSWORD`. Default: 32 random characters generated at create time and kept as a secret
-   * output — nobody logs in with a mirroring login, the certificate authenticates. Updated in place.
+   * `WITH PASSWORD`. Default: 36 random characters generated at create time and then forgotten —
+   * nobody logs in with a mirroring login (the certificate authenticates), so the password is in no
+   * state and no log. A given one is kept as a secret. Updated in place.
    */
   password?: pulumi.Input<string>;
   /** `CHECK_POLICY`. Default `true` (SQL Server's default). Updated in place. */
@@ -30,8 +31,8 @@ export class Login extends MssqlResource {
   declare readonly principalId: pulumi.Output<number>;
   /** `sys.server_principals.sid`, hex. */
   declare readonly sid: pulumi.Output<string>;
-  /** The password in effect (given or generated). Secret. */
-  declare readonly password: pulumi.Output<string>;
+  /** The password given in {@link LoginArgs.password} (secret); undefined when it was generated, which is never kept. */
+  declare readonly password: pulumi.Output<string | undefined>;
   /** `sys.server_principals.is_disabled`. */
   declare readonly isDisabled: pulumi.Output<boolean>;
 
@@ -70,11 +71,16 @@ function alteredProperties(olds: Props, news: Props): string[] {
   return ["password", "checkPolicy"].filter((key) => differs(news[key], olds[key]));
 }
 
-function outputs(inputs: Props, record: LoginView, password: string): Props {
+/**
+ * The outputs; `password` is kept only when the program gave it. A generated one is forgotten once
+ * the login exists: a mirroring login only stands for a peer's certificate, nobody logs in with it,
+ * and a password that is nowhere (not in state, not in any log) cannot leak or be used.
+ */
+function outputs(inputs: Props, record: LoginView, password: string | undefined): Props {
   return {
     ...(withoutProvider(inputs) as Props),
     name: record.name,
-    password,
+    ...(inputs.password !== undefined ? { password } : {}),
     principalId: record.principalId,
     sid: record.sid,
     isDisabled: record.isDisabled,
@@ -117,7 +123,7 @@ export const loginProvider: pulumi.dynamic.ResourceProvider = {
   async read(id, props: Props) {
     const record = await readLogin(clientFor(props.connection), props.name as string);
     if (record === undefined) return GONE;
-    return { id, props: outputs(props, record, props.password as string) };
+    return { id, props: outputs(props, record, props.password as string | undefined) };
   },
 
   async update(id, olds: Props, news: Props) {
@@ -134,14 +140,14 @@ export const loginProvider: pulumi.dynamic.ResourceProvider = {
     if (alteredProperties(olds, news).length === 0) {
       // Only connection settings changed: nothing for SQL Server to do.
       const kept = { name: olds.name as string, principalId: olds.principalId as number, sid: olds.sid as string, isDisabled: olds.isDisabled as boolean, checkPolicy: olds.checkPolicy as boolean };
-      return { outs: outputs(news, kept, olds.password as string) };
+      return { outs: outputs(news, kept, olds.password as string | undefined) };
     }
     const client = clientFor(news.connection);
     const current = await readLogin(client, news.name as string);
     if (current === undefined) {
       throw new Error(`login [${String(news.name)}] on ${client.target} no longer exists; run pulumi refresh, then pulumi up to recreate it`);
     }
-    const password = (news.password as string | undefined) ?? (olds.password as string);
+    const password = (news.password as string | undefined) ?? (olds.password as string | undefined);
     const record = await updateLogin(client, current, {
       ...(password !== olds.password ? { password } : {}),
       checkPolicy: news.checkPolicy as boolean,
