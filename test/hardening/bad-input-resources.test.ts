@@ -5,11 +5,10 @@
  * One project, one preview per case; each case puts several bad properties on one resource, since
  * the engine reports all of a resource's failures together.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { EmulatorInstance } from "../../emulator";
-import { startInstances, traffic } from "../engine/emulators";
-import { pulumiAvailable, type TestProject } from "../engine/pulumiProject";
-import { casesProject, conn, failureOf, setCase, stopInstances, type Case } from "./support";
+import { describe, expect, it } from "vitest";
+import { traffic } from "../engine/emulators";
+import { pulumiAvailable } from "../engine/pulumiProject";
+import { conn, failureOf, setCase, useCasesProject, type Case } from "./support";
 
 const runEngine = pulumiAvailable();
 const T = "pulumi-nodejs:dynamic/mssql-mirroring";
@@ -152,37 +151,28 @@ const CASES: BadCase[] = [
 ];
 
 describe.runIf(runEngine)("bad resource input fails pulumi preview with the property and the fix, and sends nothing", () => {
-  let instances: EmulatorInstance[];
-  let project: TestProject;
-  beforeAll(async () => {
-    instances = await startInstances(1);
-    project = await casesProject(instances, { declare: [] });
-  });
-  afterAll(async () => {
-    project?.remove();
-    await stopInstances(instances);
-  });
+  const fx = useCasesProject(1);
 
   it.each(CASES)("$title", async ({ type, args, problems }) => {
     const name = "bad";
     const c: Case = { declare: [{ type, name, args }] };
-    await setCase(project, c);
-    const error = await failureOf(project.stack.preview({ color: "never" }));
+    await setCase(fx.project, c);
+    const error = await failureOf(fx.project.stack.preview({ color: "never" }));
     const text = String(error);
     const reported = [...text.matchAll(new RegExp(`error: ${T}:${type} resource '${name}': (property .*)`, "g"))].map((m) => m[1]!);
     // Each failure is printed twice (progress and diagnostics): the set must be exactly the expected one.
     expect([...new Set(reported)].sort()).toEqual([...problems].sort());
     expect(text).toMatch(/Resources:\s+\+ 1 to create\s+1 errored/);
-    expect(traffic(instances)).toEqual({ requests: 0, logins: 0 });
+    expect(traffic(fx.instances)).toEqual({ requests: 0, logins: 0 });
   });
 
   it("a NUL character in a name is refused by check; an unpaired surrogate, which Pulumi would turn into U+FFFD, by the resource itself", async () => {
-    await setCase(project, { declare: [{ type: "Login", name: "bad", args: { connection: conn(0), name: "peer\u0000login" } }] });
-    const nul = String(await failureOf(project.stack.preview({ color: "never" })));
+    await setCase(fx.project, { declare: [{ type: "Login", name: "bad", args: { connection: conn(0), name: "peer\u0000login" } }] });
+    const nul = String(await failureOf(fx.project.stack.preview({ color: "never" })));
     expect(nul).toContain(`error: ${T}:Login resource 'bad': property name value {peer\u0000login} has a problem: must not contain the NUL character (U+0000); remove it`);
-    await setCase(project, { declare: [{ type: "Certificate", name: "bad", args: { connection: conn(0), name: "cert\uD800", subject: "s" } }] });
-    const surrogate = String(await failureOf(project.stack.preview({ color: "never" })));
+    await setCase(fx.project, { declare: [{ type: "Certificate", name: "bad", args: { connection: conn(0), name: "cert\uD800", subject: "s" } }] });
+    const surrogate = String(await failureOf(fx.project.stack.preview({ color: "never" })));
     expect(surrogate).toContain("Error: Certificate 'bad': name contains an unpaired UTF-16 surrogate, which Pulumi cannot carry (it would arrive as U+FFFD, changing the value); remove it");
-    expect(traffic(instances)).toEqual({ requests: 0, logins: 0 });
+    expect(traffic(fx.instances)).toEqual({ requests: 0, logins: 0 });
   });
 });

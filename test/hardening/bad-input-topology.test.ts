@@ -4,11 +4,10 @@
  * preview nor `pulumi up` sends a single request (the emulators' counters stay at zero). A bad value
  * that is only known once the program runs (an Output) is still refused by its resource's check.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { EmulatorInstance } from "../../emulator";
-import { startInstances, traffic } from "../engine/emulators";
-import { pulumiAvailable, type TestProject } from "../engine/pulumiProject";
-import { casesProject, conn, failureOf, plain, secret, setCase, stopInstances, type Case } from "./support";
+import { beforeAll, describe, expect, it } from "vitest";
+import { traffic } from "../engine/emulators";
+import { pulumiAvailable } from "../engine/pulumiProject";
+import { conn, failureOf, plain, secret, setCase, useCasesProject, type Case } from "./support";
 
 const runEngine = pulumiAvailable();
 const MK = "Marker-TopoMK-4e1d!";
@@ -133,37 +132,30 @@ const CASES: TopologyCase[] = [
 ];
 
 describe.runIf(runEngine)("bad topologies fail before anything is declared, and nothing is sent", () => {
-  let instances: EmulatorInstance[];
-  let project: TestProject;
+  const fx = useCasesProject(3, { config: { mkPassword: { value: MK, secret: true } } });
   let ports: number[];
-  beforeAll(async () => {
-    instances = await startInstances(3);
-    ports = instances.map((i) => i.port);
-    project = await casesProject(instances, { declare: [] }, { mkPassword: { value: MK, secret: true } });
-  });
-  afterAll(async () => {
-    project?.remove();
-    await stopInstances(instances);
+  beforeAll(() => {
+    ports = fx.instances.map((i) => i.port);
   });
 
   it.each(CASES)("preview: $title", async ({ args, problems, type, component }) => {
     const name = type === "MirroringInstance" ? "solo" : "topo";
-    await setCase(project, { declare: [{ type: type ?? "MirroringTopology", name, args: args(ports) }] });
-    const text = String(await failureOf(project.stack.preview({ color: "never" })));
+    await setCase(fx.project, { declare: [{ type: type ?? "MirroringTopology", name, args: args(ports) }] });
+    const text = String(await failureOf(fx.project.stack.preview({ color: "never" })));
     expect(topologyProblems(text, component)).toEqual(problems(ports));
     expect(text).not.toContain(MK);
-    expect(traffic(instances)).toEqual({ requests: 0, logins: 0 });
+    expect(traffic(fx.instances)).toEqual({ requests: 0, logins: 0 });
   });
 
   it("up: a bad endpoint port on one replica fails before any object exists on any instance", async () => {
-    const before = instances.map((i) => i.catalog());
-    await setCase(project, { declare: [{ type: "MirroringTopology", name: "topo", args: { replicas: [spec("a", 0), spec("b", 1, { endpoint: { port: 0 } }), spec("c", 2, { endpoint: { port: 5024 } })] } }] });
-    const text = String(await failureOf(project.stack.up({ color: "never" })));
+    const before = fx.instances.map((i) => i.catalog());
+    await setCase(fx.project, { declare: [{ type: "MirroringTopology", name: "topo", args: { replicas: [spec("a", 0), spec("b", 1, { endpoint: { port: 0 } }), spec("c", 2, { endpoint: { port: 5024 } })] } }] });
+    const text = String(await failureOf(fx.project.stack.up({ color: "never" })));
     expect(topologyProblems(text)).toEqual(["instance 'b': endpoint.port must be an integer from 1 to 65535 (got 0)"]);
-    expect(traffic(instances)).toEqual({ requests: 0, logins: 0 });
-    expect(instances.map((i) => i.catalog())).toEqual(before);
+    expect(traffic(fx.instances)).toEqual({ requests: 0, logins: 0 });
+    expect(fx.instances.map((i) => i.catalog())).toEqual(before);
     // Only the stack and the component itself were registered; no SQL Server object is in state.
-    const types = ((await project.stack.exportStack()).deployment.resources ?? []).map((r: { type: string }) => r.type);
+    const types = ((await fx.project.stack.exportStack()).deployment.resources ?? []).map((r: { type: string }) => r.type);
     expect(types.filter((t: string) => t.startsWith("pulumi-nodejs:dynamic/"))).toEqual([]);
   });
 
@@ -174,11 +166,11 @@ describe.runIf(runEngine)("bad topologies fail before anything is declared, and 
     const c: Case = {
       declare: [{ type: "PeerTrust", name: "trust", args: { connection: conn(0), endpointName: "hadr_endpoint", peerName: "sql-b", publicKey: plain(notDer) } }],
     };
-    await setCase(project, c);
-    const text = String(await failureOf(project.stack.preview({ color: "never" })));
+    await setCase(fx.project, c);
+    const text = String(await failureOf(fx.project.stack.preview({ color: "never" })));
     expect(text).toContain(
       `error: pulumi-nodejs:dynamic/mssql-mirroring:PeerCertificate resource 'trust-certificate': property publicKey value {${notDer}} has a problem: is not a valid DER X.509 certificate (SQL Server would refuse it with 15297)`,
     );
-    expect(traffic(instances)).toEqual({ requests: 0, logins: 0 });
+    expect(traffic(fx.instances)).toEqual({ requests: 0, logins: 0 });
   });
 });

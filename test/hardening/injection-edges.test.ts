@@ -3,12 +3,10 @@
  * injection.ts): 128 UTF-16 units made of non-BMP characters, text shaped like T-SQL that ends a
  * literal or an identifier and starts a statement, and names made only of quoting characters.
  */
-import { afterAll, beforeAll, describe, it } from "vitest";
-import type { EmulatorInstance } from "../../emulator";
-import { startInstances } from "../engine/emulators";
-import { pulumiAvailable, type TestProject } from "../engine/pulumiProject";
+import { describe, it } from "vitest";
+import { pulumiAvailable } from "../engine/pulumiProject";
 import { runInjectionCase, type InjectionCase } from "./injection";
-import { casesProject, since, stopInstances } from "./support";
+import { since, useCasesProject } from "./support";
 
 const runEngine = pulumiAvailable();
 /** Several CLI commands per test, on a shared two-core machine: far above the usual run time. */
@@ -66,22 +64,12 @@ const EDGES: Array<{ title: string; c: InjectionCase }> = [
 ];
 
 describe.runIf(runEngine)("hostile names and passwords at the edges", () => {
-  let instances: EmulatorInstance[];
-  let project: TestProject;
-  beforeAll(async () => {
-    instances = await startInstances(1);
-    project = await casesProject(instances, { declare: [] });
-  });
-  afterAll(async () => {
-    await project?.stack.destroy({ color: "never" }).catch(() => undefined);
-    project?.remove();
-    await stopInstances(instances);
-  });
+  const fx = useCasesProject(1, { destroy: true });
 
   it.each(EDGES)("$title", async ({ c }) => {
     const t0 = performance.now();
     for (const name of [c.certificate, c.endpoint, c.login, c.user, c.peerCertificate]) if (name.length > 128) throw new Error(`test bug: ${name.length} units`);
-    await runInjectionCase(project, instances[0]!, c);
+    await runInjectionCase(fx.project, fx.instances[0]!, c);
     console.log(`edge case: ${since(t0)} ms`);
   }, LONG);
 });

@@ -7,12 +7,10 @@
  * Seeded and reproducible: HARDENING_SEED=<n> replays another sample; the seed is printed.
  */
 import * as fc from "fast-check";
-import { afterAll, beforeAll, describe, it } from "vitest";
-import type { EmulatorInstance } from "../../emulator";
-import { startInstances } from "../engine/emulators";
-import { pulumiAvailable, type TestProject } from "../engine/pulumiProject";
+import { describe, it } from "vitest";
+import { pulumiAvailable } from "../engine/pulumiProject";
 import { injectionCaseArb, runInjectionCase } from "./injection";
-import { casesProject, since, stopInstances } from "./support";
+import { since, useCasesProject } from "./support";
 
 const runEngine = pulumiAvailable();
 /** Several CLI commands per test, on a shared two-core machine: far above the usual run time. */
@@ -22,22 +20,12 @@ const RUNS = 6;
 const cases = fc.sample(injectionCaseArb, { seed: SEED, numRuns: RUNS });
 
 describe.runIf(runEngine)(`generated hostile names and passwords (seed ${SEED})`, () => {
-  let instances: EmulatorInstance[];
-  let project: TestProject;
-  beforeAll(async () => {
-    instances = await startInstances(1);
-    project = await casesProject(instances, { declare: [] });
-  });
-  afterAll(async () => {
-    await project?.stack.destroy({ color: "never" }).catch(() => undefined);
-    project?.remove();
-    await stopInstances(instances);
-  });
+  const fx = useCasesProject(1, { destroy: true });
 
   it.each(cases.map((c, n) => ({ n, c })))("case $n", async ({ n, c }) => {
     const t0 = performance.now();
     console.log(`seed ${SEED} case ${n}: ${JSON.stringify({ ...c, loginPassword: "…", masterKeyPassword: "…", newMasterKeyPassword: "…", backupPassword: "…" })}`);
-    await runInjectionCase(project, instances[0]!, c);
+    await runInjectionCase(fx.project, fx.instances[0]!, c);
     console.log(`case ${n}: ${since(t0)} ms`);
   }, LONG);
 });

@@ -7,8 +7,9 @@ import { rmSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { ConfigMap, Deployment } from "@pulumi/pulumi/automation";
+import { afterAll, beforeAll } from "vitest";
 import type { EmulatorInstance } from "../../emulator";
-import { SA_PASSWORD } from "../engine/emulators";
+import { SA_PASSWORD, startInstances } from "../engine/emulators";
 import { createProject, type TestProject } from "../engine/pulumiProject";
 import { objectsInCatalogs } from "../engine/stateVsCatalog";
 
@@ -163,4 +164,28 @@ export async function stopInstances(instances: EmulatorInstance[] | undefined): 
       }
     }),
   );
+}
+
+/** What {@link useCasesProject} provides to the tests of its describe. */
+export interface CasesFixture {
+  instances: EmulatorInstance[];
+  project: TestProject;
+}
+
+/**
+ * `count` fresh instances and a cases project with no declaration, for the enclosing describe:
+ * made before its tests, released after (the stack destroyed first when `destroy` is set).
+ */
+export function useCasesProject(count: number, options: { config?: ConfigMap; destroy?: boolean } = {}): CasesFixture {
+  const fixture = {} as CasesFixture;
+  beforeAll(async () => {
+    fixture.instances = await startInstances(count);
+    fixture.project = await casesProject(fixture.instances, { declare: [] }, options.config);
+  });
+  afterAll(async () => {
+    if (options.destroy) await fixture.project?.stack.destroy({ color: "never" }).catch(() => undefined);
+    fixture.project?.remove();
+    await stopInstances(fixture.instances);
+  });
+  return fixture;
 }
