@@ -1,10 +1,13 @@
 // Runs the whole vitest suite with the human reporter plus a JSON report, then prints the one line
-// CI reads: "N passed, N failed". Exit status is non-zero on any failure (or if no test ran).
+// CI reads: "N passed, N failed" (test-counts.js says what counts as a failure). Exit status is
+// non-zero on any failure, or if no test ran. TEST_REPORT_FILE moves the JSON report (default
+// test-results.json at the repository root).
 const { spawnSync } = require("node:child_process");
 const fs = require("node:fs");
 const path = require("node:path");
+const { countResults } = require("./test-counts");
 const root = path.resolve(__dirname, "..");
-const report = path.join(root, "test-results.json");
+const report = path.resolve(process.env.TEST_REPORT_FILE || path.join(root, "test-results.json"));
 fs.rmSync(report, { force: true });
 const vitest = path.join(root, "node_modules", "vitest", "vitest.mjs");
 const run = spawnSync(
@@ -12,17 +15,13 @@ const run = spawnSync(
   [vitest, "run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`, ...process.argv.slice(2)],
   { cwd: root, stdio: "inherit", env: process.env },
 );
-let passed = 0;
-let failed = 0;
+let counts;
 try {
-  const json = JSON.parse(fs.readFileSync(report, "utf8"));
-  passed = json.numPassedTests;
-  failed = json.numFailedTests + (json.numRuntimeErrorTests ?? 0);
-  // A file that failed to load has no tests in the counts; count it as a failure.
-  for (const file of json.testResults ?? []) if (file.status === "failed" && file.assertionResults.length === 0) failed++;
+  counts = countResults(JSON.parse(fs.readFileSync(report, "utf8")), run.status);
 } catch (e) {
   console.error(`could not read the test report: ${e.message}`);
-  failed = Math.max(failed, 1);
+  counts = { passed: 0, failed: 1, failedFiles: 0 };
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(run.status === 0 && failed === 0 && passed > 0 ? 0 : 1);
+if (counts.failedFiles > 0) console.error(`${counts.failedFiles} test file(s) failed`);
+console.log(`${counts.passed} passed, ${counts.failed} failed`);
+process.exit(run.status === 0 && counts.failed === 0 && counts.passed > 0 ? 0 : 1);
