@@ -12,6 +12,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EmulatorInstance } from "../../emulator/index";
 import { RESOURCE_KINDS } from "../../provider/resources/registry";
+import { lockedInstall, lockedVersions, type InstalledVersions } from "../support/lockedInstall";
 import { connectionOf, rowsOf, startInstances, stopInstances } from "./support";
 
 const run = promisify(execFile);
@@ -26,10 +27,8 @@ let a: EmulatorInstance;
 /** `__provider` texts by kind, from the repo build and from the package installed in `project`. */
 let fromRepo: Record<string, string>;
 let fromInstalled: Record<string, string>;
-
-async function versionOf(pkg: string): Promise<string> {
-  return (JSON.parse(await readFile(path.join(REPO, "node_modules", pkg, "package.json"), "utf8")) as { version: string }).version;
-}
+/** Every package of the scratch project's tree, by tree path. */
+let installed: InstalledVersions;
 
 /** Runs a command, failing with its output when it fails. */
 async function sh(file: string, args: string[], cwd: string): Promise<string> {
@@ -54,10 +53,8 @@ beforeAll(async () => {
   await sh("npm", ["run", "build", "--silent"], REPO);
   await sh("npm", ["pack", "--silent", "--pack-destination", temp], REPO);
   const [tarball] = (await readdir(temp)).filter((f) => f.endsWith(".tgz"));
-  await writeFile(path.join(project, "package.json"), JSON.stringify({ name: "serialized-provider-check", private: true }));
-  // The same SDK and TypeScript as ours; the npm cache keeps this fast, the registry fills gaps.
-  const deps = [path.join(temp, tarball!), `@pulumi/pulumi@${await versionOf("@pulumi/pulumi")}`, `typescript@${await versionOf("typescript")}`];
-  await sh("npm", ["install", ...deps, "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], project);
+  // The same SDK, TypeScript and mssql tree as ours, whatever the registry holds today.
+  installed = await lockedInstall(project, { tarball: path.join(temp, tarball!), packages: ["@pulumi/pulumi", "typescript"] });
   // Loading the SDK (and TypeScript, which its closure serializer parses with) takes seconds: once per side.
   [fromRepo, fromInstalled] = await Promise.all([serializedIn(REPO, REPO), serializedIn(project, path.join(project, PACKAGE_DIR))]);
 });
@@ -67,6 +64,15 @@ afterAll(async () => {
 });
 
 describe("serialized provider", () => {
+  it("is installed with exactly the versions of this repository's lockfile", async () => {
+    const locked = await lockedVersions();
+    const mismatches = [...installed].filter(([at, version]) => at !== PACKAGE_DIR && locked.get(at) !== version);
+    expect(mismatches).toEqual([]);
+    for (const name of ["mssql", "tedious", "@tediousjs/connection-string", "@pulumi/pulumi", "typescript"]) {
+      expect(installed.get(`node_modules/${name}`), name).toBe(locked.get(`node_modules/${name}`));
+    }
+  });
+
   it("is small, names no path of this repo, and is byte-identical from the repo build and from the installed package", async () => {
     expect(path.relative(REPO, project).startsWith("..")).toBe(true);
     expect(Object.keys(fromRepo)).toEqual(RESOURCE_KINDS);
