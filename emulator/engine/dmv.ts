@@ -52,7 +52,12 @@ const nvarchar = (length: number): Spec => ({ type: "nvarchar", length });
 
 /** `encryption_algorithm` codes of the page (0 None, 1 RC4, 2 AES). */
 const ALGORITHM = { NONE: 0, RC4: 1, AES: 2 } as const;
-const ONLINE = "Connection handshake is complete and is online (ready) for message exchange.";
+/**
+ * login_state_desc of login_state 12. The page lists the column as nvarchar(60) and its values as
+ * sentences of up to 130 characters, which cannot both hold; the emulator shows the state's name
+ * from the login_state list (an assumption, in emulator/README.md).
+ */
+const ONLINE = "ONLINE";
 
 const mirroringConnections = defineView<MirroringConnectionRow>(
   "sys.dm_db_mirroring_connections",

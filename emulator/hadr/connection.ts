@@ -96,7 +96,7 @@ export class EndpointConnection {
     this.closed = new Promise((resolve) => (resolveClosed = resolve));
     this.closeHandlers.add(resolveClosed);
     wire.maxFrameBytes = MAX_MESSAGE_FRAME_BYTES;
-    wire.onClose((error: WireClosedError) => this.finish(error.reason === "framing" ? "protocol" : "peer"));
+    wire.onClose((error: WireClosedError) => (error.reason === "framing" ? this.cut("protocol") : this.finish("peer")));
     wire.stream((frame) => {
       if (frame.type !== FrameType.Data) return this.cut("protocol");
       let message: Message;

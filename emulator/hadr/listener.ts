@@ -1,7 +1,7 @@
 /**
  * The TCP listener of one DATABASE_MIRRORING endpoint: bound to one address and port, handing every
- * accepted socket to the connection manager. Closing it destroys the sockets it accepted that are
- * still in their handshake; established connections are the manager's to cut.
+ * accepted socket to the connection manager. Closing it destroys every socket it accepted that is
+ * still open (the manager cuts the established connections first, so they close for the right reason).
  */
 import * as net from "node:net";
 
@@ -9,7 +9,7 @@ import * as net from "node:net";
 export interface EndpointListener {
   readonly host: string;
   readonly port: number;
-  /** Stops accepting and destroys the sockets still handshaking. */
+  /** Stops accepting and destroys the sockets it accepted that are still open. */
   close(): Promise<void>;
 }
 
@@ -25,12 +25,12 @@ export class ListenError extends Error {
  * Binds `host:port` exactly (never a wider address) and calls `onSocket` for each accepted socket.
  * Rejects with a {@link ListenError}.
  */
-export async function listen(host: string, port: number, onSocket: (socket: net.Socket, pending: Set<net.Socket>) => void): Promise<EndpointListener> {
-  const pending = new Set<net.Socket>();
+export async function listen(host: string, port: number, onSocket: (socket: net.Socket) => void): Promise<EndpointListener> {
+  const accepted = new Set<net.Socket>();
   const server = net.createServer((socket) => {
-    pending.add(socket);
-    socket.once("close", () => pending.delete(socket));
-    onSocket(socket, pending);
+    accepted.add(socket);
+    socket.once("close", () => accepted.delete(socket));
+    onSocket(socket);
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (e: NodeJS.ErrnoException) => reject(new ListenError(e.code, e.message)));
@@ -44,8 +44,9 @@ export async function listen(host: string, port: number, onSocket: (socket: net.
     port,
     close: () =>
       new Promise<void>((resolve) => {
+        // server.close waits for every accepted socket to end: end them all.
         server.close(() => resolve());
-        for (const socket of pending) socket.destroy();
+        for (const socket of accepted) socket.destroy();
       }),
   };
 }

@@ -82,7 +82,7 @@ export class ConnectionManager {
     this.reconciler = new EndpointReconciler({
       host: options.host,
       log: this.log,
-      onSocket: (socket, pending) => void this.accept(socket, pending),
+      onSocket: (socket) => void this.accept(socket),
       cutAll: () => this.cutAll("endpoint"),
     });
     this.linkHost = {
@@ -223,8 +223,8 @@ export class ConnectionManager {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     await this.reconciling;
-    await this.reconciler.close();
     this.cutAll("instance");
+    await this.reconciler.close();
   }
 
   /** The instance stops: {@link suspend}, and every link is closed for good. */
@@ -289,7 +289,7 @@ export class ConnectionManager {
     });
   }
 
-  private async accept(socket: net.Socket, pending: Set<net.Socket>): Promise<void> {
+  private async accept(socket: net.Socket): Promise<void> {
     if (!this.running || !this.engine) {
       socket.destroy();
       return;
@@ -299,7 +299,6 @@ export class ConnectionManager {
     const peerUrl = formatEndpointUrl(client, socket.remotePort ?? 0);
     const wire = new Wire(socket, HANDSHAKE_MAX_FRAME_BYTES, this.clock);
     const outcome = await acceptHandshake(wire, { engine: () => this.engine!, serverName: this.options.serverName, timeoutMs: this.timeoutMs, client, log: this.log });
-    pending.delete(socket);
     if (!outcome.ok) return;
     if (!this.running || this.reconciler.endpointState !== "STARTED" || wire.closed) {
       wire.destroy();

@@ -39,8 +39,8 @@ export interface ReconcilerHooks {
   /** The instance's host (where the endpoint listens). */
   host: string;
   log(line: string): void;
-  /** A socket accepted on the listener (`pending` holds the sockets still handshaking). */
-  onSocket(socket: Socket, pending: Set<Socket>): void;
+  /** A socket accepted on the listener. */
+  onSocket(socket: Socket): void;
   /** Cuts every established connection: the endpoint stopped serving. */
   cutAll(): void;
 }
@@ -111,7 +111,7 @@ export class EndpointReconciler {
       return;
     }
     try {
-      this.listener = await listen(address, endpoint.port, (socket, pending) => this.hooks.onSocket(socket, pending));
+      this.listener = await listen(address, endpoint.port, (socket) => this.hooks.onSocket(socket));
       listeningLines(address, endpoint.port).forEach((l) => this.hooks.log(l));
       this.current = { listening: true, host: address, port: endpoint.port };
     } catch (e) {

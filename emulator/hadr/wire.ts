@@ -71,9 +71,9 @@ export class Wire {
     this.decoder.maxFrameBytes = bytes;
   }
 
-  /** Sends one frame; false when the socket is gone. */
+  /** Sends one frame; false when the socket is gone (a peer that broke the framing can still be told why). */
   send(type: number, payload: Buffer): boolean {
-    if (this.closed || this.socket.destroyed) return false;
+    if (this.socket.destroyed || !this.socket.writable) return false;
     const bytes = encodeFrame(type, payload);
     this.totals.bytesSent += bytes.length;
     this.totals.sends++;
@@ -132,8 +132,9 @@ export class Wire {
       frames = this.decoder.push(chunk);
     } catch (e) {
       if (!(e instanceof FramingError)) throw e;
+      // Nothing more is read; the owner refuses (end) or cuts (destroy).
+      this.socket.pause();
       this.finish(new WireClosedError("framing", e.message));
-      this.socket.destroy();
       return;
     }
     for (const frame of frames) this.deliver(frame);
