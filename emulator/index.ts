@@ -27,6 +27,12 @@ export {
   type TransportError,
 } from "./hadr/manager";
 
+/** Options of {@link checkHandshake}. */
+export interface HandshakeCheckOptions extends CheckHandshakeOptions {
+  /** Bound on connecting and on each handshake step, in ms. Default 5000. */
+  timeoutMs?: number;
+}
+
 /**
  * Would instance `from` be accepted by `to` on a mirroring / availability-group connection
  * authenticated by certificates? A real connection attempt from `from`'s endpoint to `to`'s
@@ -37,7 +43,7 @@ export {
  * stopped or dropped endpoint, a port taken by another program, a wrong URL). `options.at` sets the
  * moment of `from`'s own certificate checks; `to` judges by its own clock.
  */
-export async function checkHandshake(from: EmulatorInstance, to: EmulatorInstance | string, options: CheckHandshakeOptions & { timeoutMs?: number } = {}): Promise<HandshakeResult> {
+export async function checkHandshake(from: EmulatorInstance, to: EmulatorInstance | string, options: HandshakeCheckOptions = {}): Promise<HandshakeResult> {
   const url = typeof to === "string" ? to : to.hadr.endpointUrl;
   // No endpoint was ever created on `to`: there is no address to connect to.
   if (url === undefined) return { ok: false, error: { number: 28080, message: messageText(28080, ENDPOINT_KIND, 2) } };

@@ -149,7 +149,10 @@ export interface CheckHandshakeOptions {
   role?: SessionRole;
   /** The role `to` plays in a mirroring session. Default `partner`. */
   peerRole?: "partner" | "witness";
-  /** When the connection happens (certificate validity). Default: `from`'s clock. */
+  /**
+   * When the connection happens (certificate validity). Default: `from`'s clock. Over a real
+   * connection (emulator/index.ts) it sets `from`'s own checks only; `to` uses its own clock.
+   */
   at?: Date;
 }
 

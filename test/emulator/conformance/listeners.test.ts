@@ -10,6 +10,7 @@ import type sql from "mssql";
 import { afterEach, describe, expect, it } from "vitest";
 import { checkHandshake, startEmulator, type EmulatorInstance } from "../../../emulator";
 import { reservePort, reservePorts } from "../../support/ports";
+import { tcpOpen } from "../hadr/helpers";
 import { SA_PASSWORD, STRONG, closeAll, connect, hex, ok, requestError, rows, start, tempDir, waitUntil } from "./support";
 
 afterEach(closeAll);
@@ -30,18 +31,6 @@ async function instance(options: { dataDir?: string; name?: string } = {}): Prom
 
 const endpoint = (port: number, state = "STARTED", ip = "") =>
   `CREATE ENDPOINT Mirroring STATE = ${state} AS TCP (LISTENER_PORT = ${port}${ip}) FOR DATABASE_MIRRORING (AUTHENTICATION = CERTIFICATE ep_cert, ROLE = ALL)`;
-
-/** Whether a TCP connection to host:port is accepted. */
-function tcpOpen(port: number, host = "127.0.0.1"): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
-}
 
 const LISTENING = (port: number) => [`Server is listening on [ 127.0.0.1 <ipv4> ${port}].`, "The Database Mirroring protocol transport is now listening for connections."];
 const STOPPED_LISTENING = "The Database Mirroring protocol transport has stopped listening for connections.";
