@@ -95,8 +95,8 @@ export interface HandshakeError {
 /** Result of {@link Engine.endpointCredentials}: the certificate (DER) the endpoint presents and its terms. */
 export type EndpointCredentials = { ok: true; certificate: Buffer; endpoint: EndpointTerms } | { ok: false; error: HandshakeError };
 
-/** Result of {@link Engine.signWithEndpointCertificate}. */
-export type EndpointSignature = { ok: true; certificate: Buffer; endpoint: EndpointTerms; signature: Buffer } | { ok: false; error: HandshakeError };
+/** Result of {@link Engine.signWithEndpointCertificate}: the certificate and terms used, the bytes signed, the signature. */
+export type EndpointSignature = { ok: true; certificate: Buffer; endpoint: EndpointTerms; data: Buffer; signature: Buffer } | { ok: false; error: HandshakeError };
 
 /**
  * Result of {@link Engine.acceptPeer}: who was let in — the login validated for CONNECT and the
@@ -298,12 +298,16 @@ export class Engine {
   /**
    * Signs `data` (RSA PKCS#1 v1.5, SHA-256) with the private key of the endpoint's certificate,
    * opened through the service master key → database master key chain after the checks of
-   * {@link endpointCredentials}. The key never leaves the engine: only the signature does.
+   * {@link endpointCredentials}. The key never leaves the engine: only the signature does. `data`
+   * may be a function of the certificate (DER) and terms being used, so that what is signed names
+   * the very certificate that signs it, even when the endpoint switches certificates meanwhile.
    */
-  signWithEndpointCertificate(data: Buffer, at?: Date): EndpointSignature {
+  signWithEndpointCertificate(data: Buffer | ((certificate: Buffer, endpoint: EndpointTerms) => Buffer), at?: Date): EndpointSignature {
     const own = outbound(this.core.catalog, at ?? this.core.services.now());
     if (!own.ok) return own;
-    return { ok: true, certificate: own.cert.der, endpoint: terms(own.endpoint), signature: sign("sha256", data, own.key) };
+    const endpoint = terms(own.endpoint);
+    const bytes = typeof data === "function" ? data(own.cert.der, endpoint) : data;
+    return { ok: true, certificate: own.cert.der, endpoint, data: bytes, signature: sign("sha256", bytes, own.key) };
   }
 
   /**

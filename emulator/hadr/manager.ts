@@ -163,7 +163,6 @@ export class ConnectionManager {
         url,
         role,
         peerRole,
-        credentials,
         ...(options.at !== undefined ? { at: options.at } : {}),
       });
       if (!outcome.ok) return outcome.error.number === 1474 ? this.transportFailure(outcome.error) : outcome;

@@ -190,8 +190,6 @@ export interface InitiatorContext {
   peerRole: "partner" | "witness";
   /** The moment for the local certificate checks (default: the instance's clock). */
   at?: Date;
-  /** What the endpoint presents, checked before connecting (engine `endpointCredentials`). */
-  credentials: { certificate: Buffer; endpoint: EndpointTerms };
 }
 
 /**
@@ -211,23 +209,26 @@ export async function initiateHandshake(wire: Wire, ctx: InitiatorContext): Prom
     const challengeMessage = first.type === FrameType.Challenge ? json(first.payload) : undefined;
     const challenge = challengeMessage && challengeMessage.protocol === PROTOCOL && challengeMessage.version === PROTOCOL_VERSION ? base64(challengeMessage.challenge) : undefined;
     if (!challenge || challenge.length !== CHALLENGE_BYTES) return fail(protocolError());
-    const engine = ctx.engine();
-    const credentials = ctx.credentials;
-    const helloBytes = Buffer.from(
-      JSON.stringify({
-        protocol: PROTOCOL,
-        version: PROTOCOL_VERSION,
-        server: ctx.serverName,
-        target: ctx.url,
-        role: ctx.role,
-        peerRole: ctx.peerRole,
-        endpoint: credentials.endpoint,
-        certificate: credentials.certificate.toString("base64"),
-        challenge: challenge.toString("base64"),
-      }),
-      "utf8",
-    );
-    const signed = engine.signWithEndpointCertificate(proofData(challenge, helloBytes), ctx.at);
+    // The Hello names the certificate that signs it, built inside the signing call: an endpoint that
+    // switches certificates (a rotation) between the pre-check and now still sends a matching pair.
+    let helloBytes = Buffer.alloc(0);
+    const signed = ctx.engine().signWithEndpointCertificate((certificate, endpoint) => {
+      helloBytes = Buffer.from(
+        JSON.stringify({
+          protocol: PROTOCOL,
+          version: PROTOCOL_VERSION,
+          server: ctx.serverName,
+          target: ctx.url,
+          role: ctx.role,
+          peerRole: ctx.peerRole,
+          endpoint,
+          certificate: certificate.toString("base64"),
+          challenge: challenge.toString("base64"),
+        }),
+        "utf8",
+      );
+      return proofData(challenge, helloBytes);
+    }, ctx.at);
     if (!signed.ok) return fail(signed.error);
     wire.send(FrameType.Hello, helloBytes);
     wire.send(FrameType.Proof, signed.signature);

@@ -73,7 +73,12 @@ describe("Engine.signWithEndpointCertificate and endpointCredentials", () => {
     expect(verify("sha256", data, new X509Certificate(der).publicKey, signed.signature)).toBe(true);
     expect(verify("sha256", Buffer.from("other bytes"), new X509Certificate(der).publicKey, signed.signature)).toBe(false);
     // Nothing private in what comes back.
-    expect(Object.keys(signed).sort()).toEqual(["certificate", "endpoint", "ok", "signature"]);
+    expect(Object.keys(signed).sort()).toEqual(["certificate", "data", "endpoint", "ok", "signature"]);
+    // What is signed may name the certificate that signs it, decided inside the same call.
+    const bound = a.engine.signWithEndpointCertificate((certificate) => Buffer.concat([Buffer.from("for "), certificate]));
+    if (!bound.ok) throw new Error(bound.error.message);
+    expect(bound.data).toEqual(Buffer.concat([Buffer.from("for "), der]));
+    expect(verify("sha256", bound.data, new X509Certificate(der).publicKey, bound.signature)).toBe(true);
   });
 
   it("fail with the handshake's numbers: no endpoint 28080 State 1, stopped 9666, no SMK copy 28037 / 15581, outside validity 28022 / 28023", async () => {

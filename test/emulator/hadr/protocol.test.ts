@@ -5,6 +5,7 @@
  * authorization at connect time (what an established connection survives).
  */
 import { generateKeyPairSync, sign } from "node:crypto";
+import * as net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { checkHandshake } from "../../../emulator";
 import { generateSelfSignedCertificate, parseCertificate } from "../../../emulator/crypto/x509";
@@ -106,6 +107,31 @@ describe("proof of possession", () => {
     const impostor = await generateSelfSignedCertificate({ subject: "a endpoint", notBefore: new Date("2030-01-01Z"), notAfter: new Date("2031-01-01Z"), keyBits: 1024 });
     const { reply } = await rawAttempt(a, b, { signer: (data) => sign("sha256", data, impostor.privateKeyPem) });
     expect(reply.json).toMatchObject({ number: 28038 });
+  });
+
+  it("the endpoint switching certificates during a handshake (a rotation): the Hello names the certificate that signs it", async () => {
+    const [a, b] = await pair();
+    await sql(a, "CREATE CERTIFICATE a_cert2 WITH SUBJECT = N'a rotated', START_DATE = '20300101', EXPIRY_DATE = '20310101'");
+    await sql(b, `CREATE CERTIFICATE a_cert2 AUTHORIZATION a_user FROM BINARY = 0x${(await certificateDer(a, "a_cert2")).toString("hex")}`);
+    // A relay in front of b that switches a's endpoint after a has checked its certificate and
+    // connected, before b's challenge reaches it.
+    const relay = net.createServer((client) => {
+      void sql(a, "ALTER ENDPOINT Mirroring FOR DATABASE_MIRRORING (AUTHENTICATION = CERTIFICATE a_cert2)").then(() => {
+        const upstream = net.connect({ host: "127.0.0.1", port: b.port });
+        client.pipe(upstream).pipe(client);
+        upstream.on("error", () => client.destroy());
+        client.on("error", () => upstream.destroy());
+      });
+    });
+    await new Promise<void>((resolve) => relay.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `TCP://127.0.0.1:${(relay.address() as net.AddressInfo).port}`;
+      // a checked a_cert before connecting; the relay switched it to a_cert2 before the challenge.
+      expect(await checkHandshake(a.instance, url)).toEqual({ ok: true });
+      expect(await query(a, "SELECT c.name FROM sys.database_mirroring_endpoints m JOIN sys.certificates c ON c.certificate_id = m.certificate_id")).toEqual([{ name: "a_cert2" }]);
+    } finally {
+      await new Promise((resolve) => relay.close(resolve));
+    }
   });
 
   it("anything but the protocol: 9758 logged and the connection closed", async () => {
