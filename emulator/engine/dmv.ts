@@ -38,7 +38,20 @@ export interface MirroringConnectionRow {
   /** The algorithm the two endpoints agreed on; `NONE` when they do not encrypt. */
   encryption: "NONE" | "RC4" | "AES";
   /** Traffic counters: bytes, application messages (fragments), socket writes / reads. */
-  totals: { bytesSent: number; bytesReceived: number; fragmentsSent: number; fragmentsReceived: number; sends: number; receives: number };
+  totals: {
+    /** `total_bytes_sent`. */
+    bytesSent: number;
+    /** `total_bytes_received`. */
+    bytesReceived: number;
+    /** `total_fragments_sent`: application messages sent. */
+    fragmentsSent: number;
+    /** `total_fragments_received`. */
+    fragmentsReceived: number;
+    /** `total_sends`: socket writes. */
+    sends: number;
+    /** `total_receives`: socket reads. */
+    receives: number;
+  };
 }
 
 type Spec = { type: ColumnType; length?: number };

@@ -74,6 +74,7 @@ export interface EngineOptions {
 export interface MirroringEndpointInfo {
   /** endpoint_id. */
   id: number;
+  /** The endpoint's name. */
   name: string;
   /** STARTED listens and serves; DISABLED listens and refuses; STOPPED does not listen. */
   state: EndpointState;
@@ -81,14 +82,19 @@ export interface MirroringEndpointInfo {
   port: number;
   /** LISTENER_IP as given, `null` for ALL. */
   ip: string | null;
+  /** ENCRYPTION: DISABLED, SUPPORTED or REQUIRED. */
   encryption: EndpointTerms["encryption"];
+  /** ALGORITHM, in preference order (empty when DISABLED). */
   algorithms: EndpointTerms["algorithms"];
+  /** ROLE: WITNESS, PARTNER or ALL. */
   role: EndpointTerms["role"];
 }
 
 /** A refusal: the error-log message number and text (the inner message of 28047 / 28048). */
 export interface HandshakeError {
+  /** The message number, e.g. 28034. */
   number: number;
+  /** Its text, with its State. */
   message: string;
 }
 

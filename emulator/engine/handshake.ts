@@ -42,9 +42,13 @@ export type EndpointTerms = Pick<EndpointRecord, "encryption" | "algorithms" | "
  * handshake): its endpoint certificate (DER), its endpoint's terms, and the roles of the session.
  */
 export interface PeerOffer {
+  /** The connecting endpoint's certificate, DER. */
   certificate: Buffer;
+  /** The connecting endpoint's encryption, algorithms and ROLE. */
   endpoint: EndpointTerms;
+  /** The role the connecting instance plays. */
   role: SessionRole;
+  /** The role it addresses the receiving instance in. */
   peerRole: "partner" | "witness";
 }
 
@@ -53,7 +57,9 @@ export interface PeerOffer {
  * the certificate it presents (RSA, SHA-256).
  */
 export interface PossessionProof {
+  /** The bytes signed (they include the receiver's challenge). */
   data: Buffer;
+  /** The signature. */
   signature: Buffer;
 }
 

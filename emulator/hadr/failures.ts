@@ -10,7 +10,9 @@ import { ENDPOINT_KIND } from "../engine/handshake";
 
 /** A failure as reported to a caller: message number and text. */
 export interface TransportError {
+  /** SQL Server message number, e.g. 28034 or 1474. */
   number: number;
+  /** Its text as the error log shows it. */
   message: string;
 }
 

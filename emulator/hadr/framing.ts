@@ -26,13 +26,17 @@ export type FrameTypeNumber = (typeof FrameType)[keyof typeof FrameType];
 
 /** One decoded frame. */
 export interface Frame {
+  /** A {@link FrameType} number (anything else is the peer's protocol error). */
   type: number;
+  /** The bytes after the type. */
   payload: Buffer;
 }
 
 /** An application message: a channel (what the later layers multiplex on) and bytes. */
 export interface Message {
+  /** What the message is about, e.g. `ag/metadata`, `log`, `heartbeat` (at most 1024 UTF-8 bytes). */
   channel: string;
+  /** The message itself. */
   body: Buffer;
 }
 

@@ -58,10 +58,13 @@ export interface LinkState {
 
 /** What a link needs from its manager. */
 export interface LinkHost {
+  /** One connection attempt (the manager's `connect`). */
   connect(url: string, options: ConnectOptions): Promise<ConnectResult>;
   /** Resolves true once the instance runs, false if it stopped for good. */
   whenRunning(): Promise<boolean>;
+  /** The instance's clock. */
   now(): Date;
+  /** The link has ended: drop it from the manager's list. */
   forget(link: Link): void;
 }
 

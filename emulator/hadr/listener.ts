@@ -7,7 +7,9 @@ import * as net from "node:net";
 
 /** A bound listener. */
 export interface EndpointListener {
+  /** The address bound. */
   readonly host: string;
+  /** The port bound. */
   readonly port: number;
   /** Stops accepting and destroys the sockets it accepted that are still open. */
   close(): Promise<void>;
@@ -15,7 +17,11 @@ export interface EndpointListener {
 
 /** Why a listener could not be bound: the Node error code (EADDRINUSE, EADDRNOTAVAIL, EACCES, …). */
 export class ListenError extends Error {
-  constructor(readonly code: string | undefined, message: string) {
+  constructor(
+    /** Node's error code. */
+    readonly code: string | undefined,
+    message: string,
+  ) {
     super(message);
     this.name = "ListenError";
   }

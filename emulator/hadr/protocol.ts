@@ -37,22 +37,33 @@ export type Encryption = "NONE" | "AES" | "RC4";
 
 /** Hello, decoded. */
 export interface Hello {
+  /** The initiator's @@SERVERNAME. */
   server: string;
+  /** The URL it connected to. */
   target: string;
+  /** The role it plays. */
   role: SessionRole;
+  /** The role it addresses the acceptor in. */
   peerRole: "partner" | "witness";
+  /** Its endpoint's encryption, algorithms and ROLE. */
   endpoint: EndpointTerms;
+  /** The certificate its endpoint presents (DER). */
   certificate: Buffer;
+  /** The acceptor's challenge, echoed. */
   challenge: Buffer;
 }
 
 /** What a completed handshake established, from either side. */
 export interface Established {
+  /** The connection's GUID, chosen by the acceptor. */
   connectionId: string;
+  /** The algorithm agreed on. */
   encryption: Encryption;
   /** The other instance's @@SERVERNAME as it announced itself. */
   peerServer: string;
+  /** The role the initiator plays. */
   role: SessionRole;
+  /** The role the initiator addressed the acceptor in. */
   peerRole: "partner" | "witness";
   /** Acceptor side: the login validated for CONNECT and the local copy's certificate_id. */
   login?: string;
@@ -119,11 +130,13 @@ export function parseHello(payload: Buffer): Hello | undefined {
 export interface AcceptorContext {
   /** The instance's engine now (it changes across a restart with dataDir). */
   engine(): Engine;
+  /** The acceptor's @@SERVERNAME (sent in Challenge). */
   serverName: string;
   /** Bound on each handshake step, ms. */
   timeoutMs: number;
   /** The connecting side's address, for the error log. */
   client: string;
+  /** The acceptor's error log. */
   log(line: string): void;
 }
 
@@ -181,12 +194,17 @@ export async function acceptHandshake(wire: Wire, ctx: AcceptorContext): Promise
 
 /** What the connecting side needs. */
 export interface InitiatorContext {
+  /** The initiator's engine now. */
   engine(): Engine;
+  /** The initiator's @@SERVERNAME (sent in Hello). */
   serverName: string;
+  /** Bound on each handshake step, ms. */
   timeoutMs: number;
   /** The URL being connected to (sent in Hello, used in messages). */
   url: string;
+  /** The role this instance plays. */
   role: SessionRole;
+  /** The role the acceptor is addressed in. */
   peerRole: "partner" | "witness";
   /** The moment for the local certificate checks (default: the instance's clock). */
   at?: Date;

@@ -38,6 +38,7 @@ export interface ListenerStatus {
 export interface ReconcilerHooks {
   /** The instance's host (where the endpoint listens). */
   host: string;
+  /** The instance's error log. */
   log(line: string): void;
   /** A socket accepted on the listener. */
   onSocket(socket: Socket): void;

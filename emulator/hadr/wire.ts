@@ -20,7 +20,9 @@ export class WireClosedError extends Error {
 
 /** Traffic counters of one socket. */
 export interface WireTotals {
+  /** Bytes written, frame headers included. */
   bytesSent: number;
+  /** Bytes read. */
   bytesReceived: number;
   /** Socket writes. */
   sends: number;
