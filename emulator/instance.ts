@@ -9,6 +9,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { SqlMessage } from "./results";
 import { generateSelfSignedCertificate } from "./crypto/x509";
 import { DEFAULT_VERSION, Engine, type CatalogSnapshot, type EngineSession, type InjectedError } from "./engine/engine";
+import { ConnectionManager } from "./hadr/manager";
 import type { TdsHandler, TdsSession, SessionReply, RequestContext } from "./tds/handler";
 import type { ServerVersion } from "./tds/prelogin";
 import { startTdsServer, type TdsServer } from "./tds/server";
@@ -31,7 +32,10 @@ export interface EmulatorOptions {
   tls?: { cert: string; key: string };
   /** The instance's clock. Default: the system clock. */
   now?: () => Date;
-  /** Receives protocol log lines (malformed input, cancels). Default: discarded. */
+  /**
+   * Receives the instance's error-log lines: protocol violations, cancels, refused logins, and its
+   * mirroring endpoint's (listening, port in use, refused connections). Default: discarded.
+   */
   log?: (line: string) => void;
 }
 
@@ -63,6 +67,11 @@ export interface EmulatorCounters {
 export interface EmulatorFaults {
   /** Drops every open client connection now. */
   dropConnections(): void;
+  /**
+   * Cuts every established mirroring-endpoint connection now, both directions (as a network failure
+   * would); links reconnect on their own. Returns how many were cut.
+   */
+  dropEndpointConnections(): number;
   /** The next `times` statements matching `pattern` (substring, case-insensitive, or RegExp) fail with `error` without running. */
   failNext(pattern: RegExp | string, error: number | InjectedError, times?: number): void;
   /**
@@ -98,8 +107,13 @@ export interface EmulatorInstance {
   readonly counters: EmulatorCounters;
   /** Fault hooks. */
   readonly faults: EmulatorFaults;
-  /** The T-SQL engine (for {@link checkHandshake} and catalog snapshots). */
+  /** The T-SQL engine (for in-process sessions and catalog snapshots). */
   readonly engine: Engine;
+  /**
+   * The DATABASE_MIRRORING endpoint's network side: its listener, its connections in both
+   * directions, links to peers, `endpointUrl` (emulator/hadr/manager.ts).
+   */
+  readonly hadr: ConnectionManager;
   /** Every catalog view as plain JSON, for exact before/after comparisons. */
   catalog(): CatalogSnapshot;
   /** Zeroes the counters. */
@@ -181,6 +195,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorI
   );
   let engine!: Engine;
   let server: TdsServer | undefined;
+  const hadr = new ConnectionManager({ serverName: name, host, ...(options.log ? { log: options.log } : {}), ...(options.now ? { now: options.now } : {}) });
 
   const openEngine = () =>
     Engine.open({
@@ -192,6 +207,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorI
       ...(options.now !== undefined ? { now: options.now } : {}),
       // The instance's own TDS port is taken: an endpoint cannot listen on it (7890).
       portInUse: (p) => p === server?.port,
+      mirroringConnections: () => hadr.connectionRows(),
     });
 
   const wrap = (session: EngineSession): TdsSession => ({
@@ -257,6 +273,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorI
 
   engine = await openEngine();
   await listen();
+  await hadr.attach(engine);
 
   const instance: EmulatorInstance = {
     name,
@@ -291,6 +308,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorI
     },
     faults: {
       dropConnections: () => server?.dropAllConnections(),
+      dropEndpointConnections: () => hadr.dropConnections(),
       failNext: (pattern, error, times = 1) => engine.faults.failNext(pattern, typeof error === "number" ? { number: error } : error, times),
       dropConnectionOn: (pattern, when, times = 1) => (when === "before" ? dropBefore : dropAfter).push({ test: matcher(pattern), remaining: times }),
       delayResponses: (ms, times = 1) => {
@@ -312,6 +330,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorI
     get engine() {
       return engine;
     },
+    hadr,
     catalog: () => engine.snapshot(),
     resetCounters() {
       counters.requests = counters.batches = counters.rpcs = counters.transactionRequests = 0;
@@ -321,6 +340,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorI
       for (const key of Object.keys(engine.counters.statements)) delete engine.counters.statements[key];
     },
     async restart() {
+      // The endpoint stops listening and its connections are cut; links wait for the instance.
+      await hadr.suspend();
       // Closing the server drops every connection, which ends their sessions.
       await server?.close();
       if (options.dataDir !== undefined) {
@@ -329,8 +350,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorI
         engine = await openEngine();
       }
       await listen();
+      await hadr.attach(engine);
     },
     async stop() {
+      await hadr.close();
       await server?.close();
       await engine.close();
     },

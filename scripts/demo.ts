@@ -104,27 +104,36 @@ async function main(): Promise<void> {
     const certs = up.outputs.certificates!.value as Record<string, { name: string; thumbprint: string; expiryDate: string }>;
     console.log(
       table([
-        ["instance", "endpoint URL", "certificate", "thumbprint", "expires"],
-        ...members.map((m) => [m.name, urls[m.name]!, certs[m.name]!.name, certs[m.name]!.thumbprint.slice(0, 16) + "…", certs[m.name]!.expiryDate]),
+        ["instance", "endpoint URL", "listening", "certificate", "thumbprint", "expires"],
+        ...members.map((m) => {
+          const listener = instances.get(m.name)!.hadr.listener;
+          const listening = listener.listening ? "yes" : `no (${listener.error?.number ?? "stopped"})`;
+          return [m.name, urls[m.name]!, listening, certs[m.name]!.name, certs[m.name]!.thumbprint.slice(0, 16) + "…", certs[m.name]!.expiryDate];
+        }),
       ]),
     );
 
-    step("Trust matrix: does the row instance accept a mirroring connection from the column instance?");
+    step("Trust matrix: does the row instance accept a mirroring connection from the column instance? (a real connection per cell)");
+    // Each cell is a real connection from the column instance's endpoint to the row instance's.
     let refused = 0;
-    const rows = members.map((receiver) => [
-      receiver.name,
-      ...members.map((sender) => {
-        if (sender === receiver) return "—";
-        const from = roleOf(sender.name);
-        const result = checkHandshake(
-          instances.get(sender.name)!,
-          instances.get(receiver.name)!,
-          from === "replica" ? { role: from } : { role: from, peerRole: roleOf(receiver.name) === "witness" ? "witness" : "partner" },
-        );
-        if (!result.ok) refused++;
-        return result.ok ? "accepts" : `refuses (${result.error.number})`;
-      }),
-    ]);
+    const rows = await Promise.all(
+      members.map(async (receiver) => [
+        receiver.name,
+        ...(await Promise.all(
+          members.map(async (sender) => {
+            if (sender === receiver) return "—";
+            const from = roleOf(sender.name);
+            const result = await checkHandshake(
+              instances.get(sender.name)!,
+              instances.get(receiver.name)!,
+              from === "replica" ? { role: from } : { role: from, peerRole: roleOf(receiver.name) === "witness" ? "witness" : "partner" },
+            );
+            if (!result.ok) refused++;
+            return result.ok ? "accepts" : `refuses (${result.error.number})`;
+          }),
+        )),
+      ]),
+    );
     console.log(table([["accepts ↓ from →", ...members.map((m) => m.name)], ...rows]));
     console.log(refused === 0 ? "  every instance accepts every peer it must." : `  ${refused} pair(s) refused.`);
     if (refused > 0) process.exitCode = 1;

@@ -5,6 +5,7 @@
  */
 import type { SqlValue } from "../results";
 import type { Catalog } from "./catalog";
+import type { MirroringConnectionRow } from "./dmv";
 import type { DateFormat } from "./datetime";
 import type { Journal } from "./journal";
 import type { SqlType } from "./values";
@@ -22,6 +23,8 @@ export interface InstanceServices {
   portInUse(port: number): boolean;
   /** principal_ids of logins with a live session (DROP LOGIN fails with 15434 for them). */
   connectedLogins(): Set<number>;
+  /** The established endpoint connections (sys.dm_db_mirroring_connections); none without a network layer. */
+  mirroringConnections(): MirroringConnectionRow[];
 }
 
 /** Session settings changed by SET. */

@@ -36,6 +36,10 @@ export class EngineCore {
   private persistError: unknown;
   private writing: Promise<void> = Promise.resolve();
   private nextSpid = 51;
+  /** Listeners of {@link publishCommitted}; see `Engine.onCommitted`. */
+  readonly committedListeners = new Set<() => void | Promise<void>>();
+  /** A change was committed (or a transaction ended) since the listeners last ran. */
+  private committedSinceNotice = false;
 
   /** What statements see of the instance. */
   readonly services: InstanceServices;
@@ -77,11 +81,40 @@ export class EngineCore {
     await next;
   }
 
-  /** {@link persistIfCommitted} in the background (from synchronous COMMIT / ROLLBACK / close). */
+  /** {@link persistIfCommitted} in the background (from synchronous COMMIT / ROLLBACK / close), then {@link publishCommitted}. */
   schedulePersist(): void {
     this.persistIfCommitted().catch((e: unknown) => {
       this.persistError = e;
     });
+    void this.publishCommitted();
+  }
+
+  /** Notes that committed state may have changed: a statement committed, or a transaction ended (COMMIT or ROLLBACK). */
+  noteCommitted(): void {
+    this.committedSinceNotice = true;
+  }
+
+  /** After a statement: persist, then tell the listeners when something was committed. */
+  async settle(): Promise<void> {
+    await this.persistIfCommitted();
+    await this.publishCommitted();
+  }
+
+  /**
+   * Runs every committed-change listener once, in order, awaiting each (so a statement's reply
+   * follows what the listeners did, e.g. an endpoint listener opened). A listener's failure is its
+   * own business and never fails the statement.
+   */
+  async publishCommitted(): Promise<void> {
+    if (!this.committedSinceNotice) return;
+    this.committedSinceNotice = false;
+    for (const listener of [...this.committedListeners]) {
+      try {
+        await listener();
+      } catch {
+        // The listener reports its own failures (the network layer logs them).
+      }
+    }
   }
 
   /**

@@ -10,7 +10,7 @@
  * ```
  */
 import { mkdtemp, mkdir } from "node:fs/promises";
-import { randomUUID } from "node:crypto";
+import { randomUUID, sign } from "node:crypto";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { SqlMessage, SqlParameter, SqlValue, StatementOutcome } from "../results";
@@ -19,7 +19,9 @@ import { Catalog, initialState } from "./catalog";
 import { EngineCore, type EngineCounters } from "./core";
 import { sqlMessage } from "./errors";
 import type { FaultHooks } from "./faults";
-import { handshake, type HandshakeResult, type SessionRole } from "./handshake";
+import type { EndpointState } from "./ast";
+import type { MirroringConnectionRow } from "./dmv";
+import { handshake, inbound, outbound, type EndpointTerms, type HandshakeResult, type PeerOffer, type PossessionProof, type SessionRole } from "./handshake";
 import { newSymmetricKey } from "./keys";
 import { hashLoginPassword, verifyLoginPassword } from "./passwords";
 import { loadState } from "./persistence";
@@ -29,7 +31,8 @@ import { VIEWS } from "./views";
 
 export type { EngineCounters } from "./core";
 export type { FaultHooks, InjectedError } from "./faults";
-export type { HandshakeResult, SessionRole } from "./handshake";
+export type { EndpointTerms, HandshakeResult, PeerOffer, PossessionProof, SessionRole } from "./handshake";
+export type { MirroringConnectionRow } from "./dmv";
 
 /** The @@VERSION of an emulated instance unless `EngineOptions.version` says otherwise. */
 export const DEFAULT_VERSION =
@@ -60,7 +63,55 @@ export interface EngineOptions {
    * own TDS port. Default: no port is taken outside the catalog.
    */
   portInUse?: (port: number) => boolean;
+  /**
+   * The established endpoint connections, for `sys.dm_db_mirroring_connections` (the network layer,
+   * emulator/hadr, supplies them). Default: none.
+   */
+  mirroringConnections?: () => MirroringConnectionRow[];
 }
+
+/** The instance's DATABASE_MIRRORING endpoint as the network layer needs it (a copy). */
+export interface MirroringEndpointInfo {
+  /** endpoint_id. */
+  id: number;
+  /** The endpoint's name. */
+  name: string;
+  /** STARTED listens and serves; DISABLED listens and refuses; STOPPED does not listen. */
+  state: EndpointState;
+  /** LISTENER_PORT. */
+  port: number;
+  /** LISTENER_IP as given, `null` for ALL. */
+  ip: string | null;
+  /** ENCRYPTION: DISABLED, SUPPORTED or REQUIRED. */
+  encryption: EndpointTerms["encryption"];
+  /** ALGORITHM, in preference order (empty when DISABLED). */
+  algorithms: EndpointTerms["algorithms"];
+  /** ROLE: WITNESS, PARTNER or ALL. */
+  role: EndpointTerms["role"];
+}
+
+/** A refusal: the error-log message number and text (the inner message of 28047 / 28048). */
+export interface HandshakeError {
+  /** The message number, e.g. 28034. */
+  number: number;
+  /** Its text, with its State. */
+  message: string;
+}
+
+/** Result of {@link Engine.endpointCredentials}: the certificate (DER) the endpoint presents and its terms. */
+export type EndpointCredentials = { ok: true; certificate: Buffer; endpoint: EndpointTerms } | { ok: false; error: HandshakeError };
+
+/** Result of {@link Engine.signWithEndpointCertificate}: the certificate and terms used, the bytes signed, the signature. */
+export type EndpointSignature = { ok: true; certificate: Buffer; endpoint: EndpointTerms; data: Buffer; signature: Buffer } | { ok: false; error: HandshakeError };
+
+/**
+ * Result of {@link Engine.acceptPeer}: who was let in — the login validated for CONNECT and the
+ * certificate_id of the local copy of the peer's certificate — and the local endpoint's terms; or the
+ * refusal, with the login when one was identified (error-log message 28048 names it).
+ */
+export type PeerAcceptance =
+  | { ok: true; login: string; certificateId: number; endpoint: EndpointTerms }
+  | { ok: false; error: HandshakeError; login?: string };
 
 /** Result of {@link Engine.authenticate}. */
 export type AuthenticationResult = { ok: true } | { ok: false; error: SqlMessage };
@@ -104,7 +155,10 @@ export interface CheckHandshakeOptions {
   role?: SessionRole;
   /** The role `to` plays in a mirroring session. Default `partner`. */
   peerRole?: "partner" | "witness";
-  /** When the connection happens (certificate validity). Default: `from`'s clock. */
+  /**
+   * When the connection happens (certificate validity). Default: `from`'s clock. Over a real
+   * connection (emulator/index.ts) it sets `from`'s own checks only; `to` uses its own clock.
+   */
   at?: Date;
 }
 
@@ -137,7 +191,14 @@ export class Engine {
     if (sa && !verifyLoginPassword(sa.passwordHash, o.saPassword)) sa.passwordHash = hashLoginPassword(o.saPassword);
     const backupDir = path.resolve(o.backupDir ?? (o.dataDir ? path.join(o.dataDir, "backup") : await mkdtemp(path.join(os.tmpdir(), "mssql-emulator-backup-"))));
     await mkdir(backupDir, { recursive: true });
-    const services = { serverName: o.serverName, version: o.version ?? DEFAULT_VERSION, now, backupDir, portInUse: o.portInUse ?? (() => false) };
+    const services = {
+      serverName: o.serverName,
+      version: o.version ?? DEFAULT_VERSION,
+      now,
+      backupDir,
+      portInUse: o.portInUse ?? (() => false),
+      mirroringConnections: o.mirroringConnections ?? (() => []),
+    };
     const core = new EngineCore(new Catalog(state), services, o.dataDir);
     core.markDirty();
     await core.flush();
@@ -203,6 +264,70 @@ export class Engine {
     return out;
   }
 
+  /** The instance's clock. */
+  now(): Date {
+    return this.core.services.now();
+  }
+
+  /** The DATABASE_MIRRORING endpoint, if there is one (a copy: changing it changes nothing). */
+  mirroringEndpoint(): MirroringEndpointInfo | undefined {
+    const e = this.core.catalog.mirroringEndpoint();
+    if (!e) return undefined;
+    return { id: e.id, name: e.name, state: e.state, port: e.port, ip: e.ip, encryption: e.encryption, algorithms: [...e.algorithms], role: e.role };
+  }
+
+  /**
+   * Calls `listener` after committed state may have changed: after a statement that changed
+   * committed state outside a transaction, after the outermost COMMIT, after any ROLLBACK (also a
+   * disconnect's). A statement's reply waits for the listeners (awaited in turn, failures ignored),
+   * so a client sees their effects once its statement returns; after a TDS COMMIT / ROLLBACK request
+   * they run in the background. Returns the unsubscribe function. This is the network layer's cue to
+   * make the endpoint listener follow the catalog; the engine itself does no networking.
+   */
+  onCommitted(listener: () => void | Promise<void>): () => void {
+    this.core.committedListeners.add(listener);
+    return () => this.core.committedListeners.delete(listener);
+  }
+
+  /**
+   * The connecting side's half of the handshake rule, without signing: the endpoint exists, is
+   * STARTED and allows CERTIFICATE authentication; its certificate exists, its private key opens
+   * unattended (SMK → DMK → key) and it is valid at `at` (default: the instance's clock). Fails with
+   * the same numbers as the catalog check (28080 State 1, 9666, 28027, 28036, 28037, 28022 / 28023).
+   */
+  endpointCredentials(at?: Date): EndpointCredentials {
+    const own = outbound(this.core.catalog, at ?? this.core.services.now());
+    if (!own.ok) return own;
+    return { ok: true, certificate: own.cert.der, endpoint: terms(own.endpoint) };
+  }
+
+  /**
+   * Signs `data` (RSA PKCS#1 v1.5, SHA-256) with the private key of the endpoint's certificate,
+   * opened through the service master key → database master key chain after the checks of
+   * {@link endpointCredentials}. The key never leaves the engine: only the signature does. `data`
+   * may be a function of the certificate (DER) and terms being used, so that what is signed names
+   * the very certificate that signs it, even when the endpoint switches certificates meanwhile.
+   */
+  signWithEndpointCertificate(data: Buffer | ((certificate: Buffer, endpoint: EndpointTerms) => Buffer), at?: Date): EndpointSignature {
+    const own = outbound(this.core.catalog, at ?? this.core.services.now());
+    if (!own.ok) return own;
+    const endpoint = terms(own.endpoint);
+    const bytes = typeof data === "function" ? data(own.cert.der, endpoint) : data;
+    return { ok: true, certificate: own.cert.der, endpoint, data: bytes, signature: sign("sha256", bytes, own.key) };
+  }
+
+  /**
+   * The accepting side's half of the handshake rule, for a connection presenting `offer` and proving
+   * possession with `proof` (verified with the public key of the local copy of the peer's certificate,
+   * found by issuer + serial number): endpoint, encryption, roles, the copy (28035 / 28045), the proof
+   * (28038), the copy's validity at `at` (default: the instance's clock) and its owner's CONNECT (28034).
+   */
+  acceptPeer(offer: PeerOffer, proof: PossessionProof, at?: Date): PeerAcceptance {
+    const decision = inbound(this.core.catalog, offer, at ?? this.core.services.now(), proof);
+    if (!decision.ok) return decision;
+    return { ok: true, login: decision.login, certificateId: decision.certificateId, endpoint: terms(decision.endpoint) };
+  }
+
   /** Writes the catalog to `dataDir` (it is also written after every committed change). */
   flush(): Promise<void> {
     return this.core.flush();
@@ -215,9 +340,15 @@ export class Engine {
   }
 }
 
+function terms(e: EndpointTerms): EndpointTerms {
+  return { encryption: e.encryption, algorithms: [...e.algorithms], role: e.role };
+}
+
 /**
  * Would `from` be accepted by `to` on a mirroring / availability-group connection with certificate
- * authentication? Returns the error-log message number and text of the first failed check.
+ * authentication? Returns the error-log message number and text of the first failed check. This is
+ * the acceptance rule on the two catalogs alone; the public `checkHandshake` of emulator/index.ts
+ * makes a real connection between the instances' endpoints instead.
  */
 export function checkHandshake(from: Engine, to: Engine, opts: CheckHandshakeOptions = {}): HandshakeResult {
   const a = cores.get(from)!;

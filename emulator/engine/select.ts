@@ -12,6 +12,7 @@ import { SqlError, compileError, sqlMessage } from "./errors";
 import { compilePredicate, compileValue, isTrue, type AggregateSlot, type CompiledExpr, type RowEnv, type Scope, type Source } from "./evaluate";
 import { AGGREGATES } from "./functions";
 import { compareValues, toNumber } from "./values";
+import { DYNAMIC_VIEWS } from "./dmv";
 import { VIEWS, type CatalogView } from "./views";
 
 /** A compiled SELECT. */
@@ -27,7 +28,9 @@ function resolveView(t: TableRef): CatalogView | undefined {
   let name: string | undefined;
   if (p.length === 2 && sameName(p[0]!, "sys")) name = p[1];
   else if (p.length === 3 && sameName(p[0]!, "master") && sameName(p[1]!, "sys")) name = p[2];
-  return name === undefined ? undefined : VIEWS.get(`sys.${name.toLowerCase()}`);
+  if (name === undefined) return undefined;
+  const key = `sys.${name.toLowerCase()}`;
+  return VIEWS.get(key) ?? DYNAMIC_VIEWS.get(key);
 }
 
 function containsAggregate(e: Expr): boolean {
@@ -135,7 +138,7 @@ export function compileSelect(q: SelectStatement, outer: Scope): CompiledSelect 
   return {
     columns,
     run(ctx, parent, limit) {
-      const viewCtx = { catalog: ctx.catalog, viewer: ctx.viewer };
+      const viewCtx = { catalog: ctx.catalog, viewer: ctx.viewer, instance: ctx.instance };
       const data = sources.map((s) => s.view.rows(viewCtx));
       let envs: RowEnv[] = sources.length ? data[0]!.map((r) => ({ rows: [r], parent })) : [{ rows: [], parent }];
       joins.forEach((join, k) => {

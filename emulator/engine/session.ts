@@ -177,7 +177,7 @@ export class Session implements SessionHandle {
       run.outcomes.splice(before);
       return this.reportError(e, s.line, run.outcomes) === "abort" ? "abort" : this.afterError(run);
     } finally {
-      await this.core.persistIfCommitted();
+      await this.core.settle();
     }
   }
 
@@ -185,7 +185,10 @@ export class Session implements SessionHandle {
   private keep(journal: Journal): void {
     if (journal.empty) return;
     if (this.transaction) journal.mergeInto(this.transaction);
-    else journal.commit();
+    else {
+      journal.commit();
+      this.core.noteCommitted();
+    }
     this.core.markDirty();
   }
 
@@ -361,6 +364,7 @@ export class Session implements SessionHandle {
     if (this.state.trancount > 0) return [{ kind: "done" }];
     this.transaction?.commit();
     this.transaction = undefined;
+    this.core.noteCommitted();
     return [{ kind: "transaction", event: "commit" }, { kind: "done" }];
   }
 
@@ -382,6 +386,7 @@ export class Session implements SessionHandle {
     this.transaction?.rollback();
     this.transaction = undefined;
     this.state.trancount = 0;
+    this.core.noteCommitted();
     // Changes other sessions committed meanwhile may have waited for this transaction to end.
     this.core.schedulePersist();
     return [{ kind: "transaction", event: "rollback" }, { kind: "done" }];

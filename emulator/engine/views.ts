@@ -6,6 +6,7 @@
  */
 import type { Column, ColumnType, SqlValue } from "../results";
 import type { Catalog, CertificateRecord, EndpointRecord, LoginRecord, PermissionRecord, UserRecord } from "./catalog";
+import type { InstanceServices } from "./context";
 import {
   FIXED_DATABASE_PRINCIPALS,
   FIXED_SERVER_ROLES,
@@ -37,6 +38,8 @@ export interface Viewer {
 export interface ViewContext {
   catalog: Catalog;
   viewer: Viewer;
+  /** The instance's live facts, for dynamic management views (absent in catalog snapshots). */
+  instance?: InstanceServices;
 }
 
 /** A catalog view: its columns and a row source. */
@@ -60,7 +63,8 @@ const varbinary = (length?: number): ColumnSpec => ({ type: "varbinary", length 
 
 type Getter<T> = (row: T, ctx: ViewContext) => SqlValue;
 
-function defineView<T>(name: string, source: (ctx: ViewContext) => T[], columns: Array<[string, ColumnSpec, Getter<T>]>): CatalogView {
+/** A view from a row source and its columns (name, type, getter), in order. */
+export function defineView<T>(name: string, source: (ctx: ViewContext) => T[], columns: Array<[string, ColumnSpec, Getter<T>]>): CatalogView {
   return {
     name,
     columns: columns.map(([n, spec]) => ({ name: n, type: spec.type, ...(spec.length !== undefined ? { length: spec.length } : {}) })),

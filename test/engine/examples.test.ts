@@ -8,12 +8,15 @@ import { afterEach, describe, expect, it } from "vitest";
 import { checkHandshake, type EmulatorInstance } from "../../emulator";
 import { createProject, pulumiAvailable, recorded, ROOT, type TestProject } from "./pulumiProject";
 import { SA_PASSWORD, startInstances, tsql } from "./emulators";
+import { reservePorts } from "../support/ports";
 
 const MASTER_KEY_PASSWORD = "Marker-ExampleMK-2b9e!";
 const runEngine = pulumiAvailable();
 
 interface Run {
   instances: EmulatorInstance[];
+  /** Each instance's endpoint port (reserved: endpoints really listen, and test files run in parallel). */
+  ports: number[];
   project: TestProject;
   before: unknown[];
 }
@@ -31,6 +34,7 @@ afterEach(async () => {
 /** Starts instances, optionally prepares them, and creates the example's project. */
 async function setUp(example: string, count: number, extra: Record<string, string> = {}, prepare?: (i: EmulatorInstance[]) => Promise<void>): Promise<Run> {
   const instances = await startInstances(count);
+  const ports = await reservePorts(count);
   await prepare?.(instances);
   const before = instances.map((i) => i.catalog());
   const names = ["sql-a", "sql-b", "sql-c"];
@@ -39,7 +43,7 @@ async function setUp(example: string, count: number, extra: Record<string, strin
     config: {
       instances: {
         value: JSON.stringify(
-          instances.map((i, n) => ({ name: names[n], server: "127.0.0.1", port: i.port, endpointPort: 5022 + n, ...(extra[`existingEndpoint${n}`] ? { existingEndpoint: extra[`existingEndpoint${n}`] } : {}) })),
+          instances.map((i, n) => ({ name: names[n], server: "127.0.0.1", port: i.port, endpointPort: ports[n], ...(extra[`existingEndpoint${n}`] ? { existingEndpoint: extra[`existingEndpoint${n}`] } : {}) })),
         ),
       },
       sqlPassword: { value: SA_PASSWORD, secret: true },
@@ -48,21 +52,19 @@ async function setUp(example: string, count: number, extra: Record<string, strin
       ...Object.fromEntries(Object.entries(extra).filter(([k]) => !k.startsWith("existingEndpoint")).map(([k, v]) => [k, { value: v }])),
     },
   });
-  current = { instances, project, before };
+  current = { instances, ports, project, before };
   return current;
 }
 
-/** Handshake result of every directed pair, given each instance's role. */
-function handshakes(instances: EmulatorInstance[], roles: Array<"partner" | "witness" | "replica">): string[] {
-  return instances.flatMap((from, f) =>
-    instances
-      .map((to, t) => {
-        if (f === t) return undefined;
-        const role = roles[f]!;
-        const r = checkHandshake(from, to, role === "replica" ? { role } : { role, peerRole: roles[t] === "witness" ? "witness" : "partner" });
-        return `${f}->${t}: ${r.ok ? "ok" : r.error.number}`;
-      })
-      .filter((x): x is string => x !== undefined),
+/** Handshake result of every directed pair (a real connection each), given each instance's role. */
+async function handshakes(instances: EmulatorInstance[], roles: Array<"partner" | "witness" | "replica">): Promise<string[]> {
+  const pairs = instances.flatMap((from, f) => instances.map((to, t) => ({ from, f, to, t })).filter(({ t }) => t !== f));
+  return Promise.all(
+    pairs.map(async ({ from, f, to, t }) => {
+      const role = roles[f]!;
+      const r = await checkHandshake(from, to, role === "replica" ? { role } : { role, peerRole: roles[t] === "witness" ? "witness" : "partner" });
+      return `${f}->${t}: ${r.ok ? "ok" : r.error.number}`;
+    }),
   );
 }
 const allOk = (n: number) => Array.from({ length: n }, (_, f) => Array.from({ length: n }, (_, t) => (f === t ? undefined : `${f}->${t}: ok`))).flat().filter(Boolean);
@@ -81,7 +83,7 @@ describe.runIf(runEngine)("examples through the Pulumi CLI", () => {
     const up = await project.stack.up(recorded(project));
     expect(up.summary.result).toBe("succeeded");
     expect(Object.keys(up.outputs.endpointUrls!.value as object)).toHaveLength(count);
-    expect(handshakes(instances, roles)).toEqual(allOk(count));
+    expect(await handshakes(instances, roles)).toEqual(allOk(count));
     await project.stack.destroy(recorded(project));
     expect(instances.map((i) => i.catalog())).toEqual(before);
   });
@@ -97,7 +99,7 @@ describe.runIf(runEngine)("examples through the Pulumi CLI", () => {
     let done = false;
     const watch = (async () => {
       for (let n = 0; n < 100_000 && !done; n++) {
-        for (const h of handshakes(instances, ["partner", "partner"])) if (!h.endsWith("ok")) refused.add(h);
+        for (const h of await handshakes(instances, ["partner", "partner"])) if (!h.endsWith("ok")) refused.add(h);
         await new Promise((r) => setTimeout(r, 5));
       }
     })();
@@ -114,7 +116,7 @@ describe.runIf(runEngine)("examples through the Pulumi CLI", () => {
   });
 
   it("adopt-existing: a hand-made master key and endpoint are managed, then given back untouched", async () => {
-    const { instances, project, before } = await setUp("adopt-existing", 2, { existingEndpoint0: "Mirroring" }, async ([a]) => {
+    const { instances, ports, project, before } = await setUp("adopt-existing", 2, { existingEndpoint0: "Mirroring" }, async ([a]) => {
       await tsql(
         a!,
         "CREATE MASTER KEY ENCRYPTION BY PASSWORD = N'Marker-HandMK-1!aA';" +
@@ -125,8 +127,8 @@ describe.runIf(runEngine)("examples through the Pulumi CLI", () => {
     const up = await project.stack.up(recorded(project));
     expect(up.summary.result).toBe("succeeded");
     const [endpoint] = await tsql(instances[0]!, "SELECT m.name, m.state_desc, t.port, m.encryption_algorithm_desc FROM sys.database_mirroring_endpoints AS m JOIN sys.tcp_endpoints AS t ON t.endpoint_id = m.endpoint_id");
-    expect(endpoint).toEqual({ name: "Mirroring", state_desc: "STARTED", port: 5022, encryption_algorithm_desc: "AES" });
-    expect(handshakes(instances, ["partner", "partner"])).toEqual(allOk(2));
+    expect(endpoint).toEqual({ name: "Mirroring", state_desc: "STARTED", port: ports[0], encryption_algorithm_desc: "AES" });
+    expect(await handshakes(instances, ["partner", "partner"])).toEqual(allOk(2));
     await project.stack.destroy(recorded(project));
     // The master key and the other certificate stay; the endpoint is back as it was.
     expect(instances.map((i) => i.catalog())).toEqual(before);

@@ -64,10 +64,10 @@ export async function snapshot(t: Target): Promise<unknown> {
   return t.emulator ? t.emulator.catalog() : catalogSnapshot(t.sql);
 }
 
-/** "ok", or why `to` refuses `from`: the emulator's handshake check, else the catalog-level check. */
+/** "ok", or why `to` refuses `from`: a real connection between the emulators' endpoints, else the catalog-level check. */
 export async function handshake(from: Target, to: Target, roles: { from: "partner" | "witness" | "replica"; to: "partner" | "witness" | "replica" }): Promise<string> {
   if (from.emulator && to.emulator) {
-    const r = checkHandshake(
+    const r = await checkHandshake(
       from.emulator,
       to.emulator,
       roles.from === "replica" ? { role: "replica" } : { role: roles.from, peerRole: roles.to === "witness" ? "witness" : "partner" },

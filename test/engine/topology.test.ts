@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createProject, pulumiAvailable, recorded, ROOT, type TestProject } from "./pulumiProject";
 import { acquire, handshake, requestCount, snapshot, targetKinds, tsqlOn, type Target, type TargetSet } from "./targets";
+import { reservePorts } from "../support/ports";
 
 const MASTER_KEY_PASSWORD = "Marker-MK-51c0ffee!";
 const PREEXISTING_MK_PASSWORD = "Marker-OldMK-77e1!";
@@ -35,6 +36,11 @@ describe.runIf(runEngine).each(topologies)("$mode topology on $on instances thro
   let instances: Target[];
   let project: TestProject;
   let before: unknown[];
+  /**
+   * Endpoint ports: sql-a, sql-b, sql-c, sql-a's moved port, sql-b's out-of-band port. Reserved on
+   * emulators (their endpoints listen on 127.0.0.1 beside other test files'); the usual ones on real servers.
+   */
+  let ports = [5022, 5023, 5024, 5122, 6001];
   const byName = (n: string) => instances[NAMES.indexOf(n as (typeof NAMES)[number])]!;
 
   const topologyConfig = (overrides: { endpointPortA?: number; algorithm?: string; validityDays?: number } = {}) => {
@@ -42,7 +48,7 @@ describe.runIf(runEngine).each(topologies)("$mode topology on $on instances thro
       name: n,
       server: instances[i]!.sql.server,
       port: instances[i]!.sql.port,
-      endpointPort: i === 0 && overrides.endpointPortA ? overrides.endpointPortA : 5022 + i,
+      endpointPort: i === 0 && overrides.endpointPortA ? overrides.endpointPortA : ports[i]!,
     });
     const common = { encryption: "REQUIRED", algorithm: overrides.algorithm ?? "AES", certificateValidityDays: overrides.validityDays ?? 365 };
     return mode === "mirroring"
@@ -63,6 +69,7 @@ describe.runIf(runEngine).each(topologies)("$mode topology on $on instances thro
 
   beforeAll(async () => {
     set = await acquire(on, 3);
+    if (on === "emulator") ports = await reservePorts(5);
     instances = set.targets;
     // sql-c already has a master key that protects something else: it must survive destroy.
     const [existing] = await tsqlOn(instances[2]!, "SELECT COUNT(*) AS n FROM sys.symmetric_keys WHERE name = N'##MS_DatabaseMasterKey##'");
@@ -101,7 +108,7 @@ describe.runIf(runEngine).each(topologies)("$mode topology on $on instances thro
     const up = await project.stack.up(recorded(project));
     expect(up.summary.result).toBe("succeeded");
     expect(up.summary.resourceChanges).toEqual({ create: RESOURCES });
-    expect(up.outputs.endpointUrls!.value).toEqual(Object.fromEntries(NAMES.map((n, i) => [n, `TCP://${instances[i]!.sql.server}:${5022 + i}`])));
+    expect(up.outputs.endpointUrls!.value).toEqual(Object.fromEntries(NAMES.map((n, i) => [n, `TCP://${instances[i]!.sql.server}:${ports[i]}`])));
     expect(await handshakes()).toEqual(allAccepted);
   });
 
@@ -119,7 +126,7 @@ describe.runIf(runEngine).each(topologies)("$mode topology on $on instances thro
     const [a, b, c] = instances as [Target, Target, Target];
     const [peerCert] = await tsqlOn(a, "SELECT name FROM sys.certificates WHERE name LIKE N'mirroring[_]sql-b[_]peer[_]%'");
     await tsqlOn(a, `DROP CERTIFICATE [${String(peerCert!.name)}]`);
-    await tsqlOn(b, "ALTER ENDPOINT [hadr_endpoint] AS TCP (LISTENER_PORT = 6001)");
+    await tsqlOn(b, `ALTER ENDPOINT [hadr_endpoint] AS TCP (LISTENER_PORT = ${ports[4]})`);
     await tsqlOn(c, "REVOKE CONNECT ON ENDPOINT::[hadr_endpoint] FROM [mirroring_sql-a_login]");
     const refused = (await handshakes()).filter((h) => !h.endsWith(": ok"));
     expect(refused).toHaveLength(2);
@@ -131,32 +138,32 @@ describe.runIf(runEngine).each(topologies)("$mode topology on $on instances thro
 
     const preview = await project.stack.preview({ ...recorded(project), diff: true });
     expect(preview.changeSummary).toEqual({ same: RESOURCES - 3, create: 2, update: 1 });
-    expect(preview.stdout).toMatch(/port\s*:\s*6001\s*=>\s*5023/);
+    expect(preview.stdout).toMatch(new RegExp(`port\\s*:\\s*${ports[4]}\\s*=>\\s*${ports[1]}`));
 
     const up = await project.stack.up(recorded(project));
     expect(up.summary.resourceChanges).toEqual({ same: RESOURCES - 3, create: 2, update: 1 });
     expect(await handshakes()).toEqual(allAccepted);
     const [endpoint] = await tsqlOn(b, "SELECT port FROM sys.tcp_endpoints WHERE name = N'hadr_endpoint'");
-    expect(endpoint!.port).toBe(5023);
+    expect(endpoint!.port).toBe(ports[1]);
   });
 
   it("changes port and algorithm in place: preview shows updates naming the properties, not replacements", async () => {
-    await setTopology({ endpointPortA: 5122, algorithm: "AES RC4" });
+    await setTopology({ endpointPortA: ports[3], algorithm: "AES RC4" });
     const preview = await project.stack.preview({ ...recorded(project), diff: true });
     expect(preview.changeSummary).toEqual({ same: RESOURCES - 3, update: 3 });
-    expect(preview.stdout).toMatch(/port\s*:\s*5022\s*=>\s*5122/);
+    expect(preview.stdout).toMatch(new RegExp(`port\\s*:\\s*${ports[0]}\\s*=>\\s*${ports[3]}`));
     expect(preview.stdout).toMatch(/algorithm\s*:\s*"AES"\s*=>\s*"AES RC4"/);
     const up = await project.stack.up(recorded(project));
     expect(up.summary.resourceChanges).toEqual({ same: RESOURCES - 3, update: 3 });
     const [row] = await tsqlOn(instances[0]!, "SELECT t.port, m.encryption_algorithm_desc FROM sys.database_mirroring_endpoints AS m JOIN sys.tcp_endpoints AS t ON t.endpoint_id = m.endpoint_id");
-    expect(row).toEqual({ port: 5122, encryption_algorithm_desc: "AES, RC4" });
+    expect(row).toEqual({ port: ports[3], encryption_algorithm_desc: "AES, RC4" });
     expect(await handshakes()).toEqual(allAccepted);
   });
 
   it("rotates every certificate without a moment where a peer is refused", async () => {
     const thumbprints = async () => Promise.all(instances.map(async (i) => (await tsqlOn(i, "SELECT c.thumbprint FROM sys.database_mirroring_endpoints AS m JOIN sys.certificates AS c ON c.certificate_id = m.certificate_id"))[0]!.thumbprint));
     const old = await thumbprints();
-    await setTopology({ endpointPortA: 5122, algorithm: "AES RC4", validityDays: 400 });
+    await setTopology({ endpointPortA: ports[3], algorithm: "AES RC4", validityDays: 400 });
     const preview = await project.stack.preview(recorded(project));
     // 3 certificates and 6 peer certificates replaced, 3 endpoints switched.
     expect(preview.changeSummary).toEqual({ same: RESOURCES - 12, replace: 9, update: 3 });

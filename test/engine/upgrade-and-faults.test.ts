@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkHandshake, type EmulatorInstance } from "../../emulator";
 import { SA_PASSWORD, startInstances } from "./emulators";
+import { reservePorts } from "../support/ports";
 import { createProject, pulumiAvailable, recorded, ROOT, type TestProject } from "./pulumiProject";
 import { objectsInCatalogs, objectsInState } from "./stateVsCatalog";
 
@@ -17,11 +18,13 @@ const RESOURCES = 2 + 2 * 4 + 2 * 5;
 /** A two-partner project from examples/two-partners on fresh instances. */
 async function twoPartners(): Promise<{ instances: EmulatorInstance[]; project: TestProject; before: unknown[] }> {
   const instances = await startInstances(2);
+  // Reserved: the endpoints really listen, beside other test files'.
+  const ports = await reservePorts(2);
   const before = instances.map((i) => i.catalog());
   const project = await createProject({
     source: path.join(ROOT, "examples", "two-partners"),
     config: {
-      instances: { value: JSON.stringify(instances.map((i, n) => ({ name: `sql-${n}`, server: "127.0.0.1", port: i.port, endpointPort: 5022 + n }))) },
+      instances: { value: JSON.stringify(instances.map((i, n) => ({ name: `sql-${n}`, server: "127.0.0.1", port: i.port, endpointPort: ports[n] }))) },
       sqlPassword: { value: SA_PASSWORD, secret: true },
       masterKeyPassword: { value: "Marker-FaultMK-8c2d!", secret: true },
       tlsCa: { value: instances[0]!.tlsCertificate },
@@ -30,7 +33,8 @@ async function twoPartners(): Promise<{ instances: EmulatorInstance[]; project: 
   return { instances, project, before };
 }
 
-const accepted = (a: EmulatorInstance, b: EmulatorInstance) => [checkHandshake(a, b, { role: "partner" }).ok, checkHandshake(b, a, { role: "partner" }).ok];
+/** Whether a accepts b and b accepts a, each over a real connection between their endpoints. */
+const accepted = async (a: EmulatorInstance, b: EmulatorInstance) => [(await checkHandshake(a, b, { role: "partner" })).ok, (await checkHandshake(b, a, { role: "partner" })).ok];
 
 /** Every `__provider` text in a deployment. */
 function providerTexts(deployment: unknown): string[] {
@@ -115,7 +119,7 @@ describe.runIf(runEngine)("failing and interrupted creates", () => {
     const rerun = await project.stack.up(recorded(project));
     expect(rerun.summary.result).toBe("succeeded");
     expect(objectsInCatalogs(instances)).toEqual(objectsInState(await project.stack.exportStack()));
-    expect(accepted(a, b)).toEqual([true, true]);
+    expect(await accepted(a, b)).toEqual([true, true]);
   });
 
   it("transient errors and lost replies are retried: one up, nothing duplicated or orphaned", async () => {
@@ -130,7 +134,7 @@ describe.runIf(runEngine)("failing and interrupted creates", () => {
     const up = await project.stack.up(recorded(project));
     expect(up.summary.resourceChanges).toEqual({ create: RESOURCES });
     expect(objectsInCatalogs(instances)).toEqual(objectsInState(await project.stack.exportStack()));
-    expect(accepted(a, b)).toEqual([true, true]);
+    expect(await accepted(a, b)).toEqual([true, true]);
     await project.stack.destroy(recorded(project));
     expect(instances.map((i) => i.catalog())).toEqual(before);
   });

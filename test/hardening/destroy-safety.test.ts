@@ -12,11 +12,12 @@
  * - An adopted endpoint is restored as it was (test/engine/examples.test.ts, "adopt-existing"); here
  *   also when every reply to the adopting ALTER ENDPOINT was lost.
  */
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { EmulatorInstance } from "../../emulator";
 import { startInstances, tsql } from "../engine/emulators";
 import { pulumiAvailable, recorded, type TestProject } from "../engine/pulumiProject";
 import { objectsInCatalogs } from "../engine/stateVsCatalog";
+import { reservePort } from "../support/ports";
 import { casesProject, conn, expectStateMatchesCatalogs, failureOf, pulumiCli, secret, since, stateObjects, stopInstances, type Case } from "./support";
 
 const runEngine = pulumiAvailable();
@@ -24,14 +25,20 @@ const runEngine = pulumiAvailable();
 const LONG = 300_000;
 const MK = "Marker-DestroyMK-8e3b!";
 
+/** The endpoint's port, reserved: the endpoint really listens, beside other test files'. */
+let port = 0;
+
 function instance(endpoint: Record<string, unknown> = {}): Case {
-  return { declare: [{ type: "MirroringInstance", name: "inst", args: { connection: conn(0), masterKeyPassword: secret("mkPassword"), endpoint: { port: 5022, ...endpoint } } }] };
+  return { declare: [{ type: "MirroringInstance", name: "inst", args: { connection: conn(0), masterKeyPassword: secret("mkPassword"), endpoint: { port, ...endpoint } } }] };
 }
 
 describe.runIf(runEngine)("destroy never breaks what is not the stack's", () => {
   let instances: EmulatorInstance[];
   let a: EmulatorInstance;
   let project: TestProject | undefined;
+  beforeAll(async () => {
+    port = await reservePort();
+  });
   beforeEach(async () => {
     instances = await startInstances(1);
     [a] = instances as [EmulatorInstance];

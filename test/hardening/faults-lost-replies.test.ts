@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkHandshake, type EmulatorInstance } from "../../emulator";
 import { startInstances } from "../engine/emulators";
 import { pulumiAvailable, recorded, type TestProject } from "../engine/pulumiProject";
+import { reservePorts } from "../support/ports";
 import { objectsInCatalogs } from "../engine/stateVsCatalog";
 import { casesProject, conn, expectStateMatchesCatalogs, failureOf, secret, setCase, since, stackExport, stateObjects, stopInstances, type Case } from "./support";
 
@@ -24,18 +25,22 @@ const LONG = 300_000;
 // Stack, topology, 2 × (instance + master key + certificate + endpoint), 2 × (trust + 4).
 const RESOURCES = 2 + 2 * 4 + 2 * 5;
 
+/** The partners' endpoint ports, reserved in beforeAll: the endpoints really listen, beside other test files'. */
+let ports: number[] = [];
+
 function partners(backup?: string): Case {
   const spec = (i: number) => ({
     name: `sql-${i}`,
     connection: conn(i),
     masterKeyPassword: secret("mkPassword"),
-    endpoint: { port: 5022 + i },
+    endpoint: { port: ports[i]! },
     ...(backup !== undefined && i === 0 ? { backup: { file: `${backup}.cer`, privateKey: { file: `${backup}.pvk`, password: secret("backupPassword") } } } : {}),
   });
   return { declare: [{ type: "MirroringTopology", name: "faults", args: { partners: [spec(0), spec(1)] } }] };
 }
 
-const accepted = (a: EmulatorInstance, b: EmulatorInstance) => [checkHandshake(a, b, { role: "partner" }).ok, checkHandshake(b, a, { role: "partner" }).ok];
+/** Whether a accepts b and b accepts a, each over a real connection between their endpoints. */
+const accepted = async (a: EmulatorInstance, b: EmulatorInstance) => [(await checkHandshake(a, b, { role: "partner" })).ok, (await checkHandshake(b, a, { role: "partner" })).ok];
 
 describe.runIf(runEngine)("lost connections and transient errors during up", () => {
   let instances: EmulatorInstance[];
@@ -46,6 +51,7 @@ describe.runIf(runEngine)("lost connections and transient errors during up", () 
 
   beforeAll(async () => {
     instances = await startInstances(2);
+    ports = await reservePorts(2);
     [a, b] = instances as [EmulatorInstance, EmulatorInstance];
     before = instances.map((i) => i.catalog());
     project = await casesProject(instances, partners(), {
@@ -93,7 +99,7 @@ describe.runIf(runEngine)("lost connections and transient errors during up", () 
     expect(state.pending).toEqual([]);
     expect(objectsInCatalogs(instances)).toEqual(state.certain);
     expect(state.certain.filter((o) => o.startsWith(`${b.port} certificate mirroring_cert_`))).toHaveLength(1);
-    expect(accepted(a, b)).toEqual([true, true]);
+    expect(await accepted(a, b)).toEqual([true, true]);
     console.log(`every attempt lost, then rerun: ${since(t0)} ms`);
   }, LONG);
 
@@ -114,7 +120,7 @@ describe.runIf(runEngine)("lost connections and transient errors during up", () 
     expect(state.certain).toContain(`${a.port} master-key`);
     expect(objectsInCatalogs(instances)).toEqual(state.certain);
     expect(existsSync(path.join(a.backupDir, `${backup}.cer`)) && existsSync(path.join(a.backupDir, `${backup}.pvk`))).toBe(true);
-    expect(accepted(a, b)).toEqual([true, true]);
+    expect(await accepted(a, b)).toEqual([true, true]);
 
     await project.stack.destroy(recorded(project));
     expect(instances.map((i) => i.catalog())).toEqual(before);
@@ -136,7 +142,7 @@ describe.runIf(runEngine)("lost connections and transient errors during up", () 
     const rerun = await project.stack.up(recorded(project));
     expect(rerun.summary.result).toBe("succeeded");
     expect(objectsInCatalogs(instances)).toEqual(stateObjects(await project.stack.exportStack()).certain);
-    expect(accepted(a, b)).toEqual([true, true]);
+    expect(await accepted(a, b)).toEqual([true, true]);
     console.log(`deadlock on every attempt, then rerun: ${since(t0)} ms`);
   }, LONG);
 

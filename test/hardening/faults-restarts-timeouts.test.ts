@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkHandshake, startEmulator, type EmulatorInstance } from "../../emulator";
 import { SA_PASSWORD } from "../engine/emulators";
 import { pulumiAvailable, recorded, type TestProject } from "../engine/pulumiProject";
+import { reservePorts } from "../support/ports";
 import { objectsInCatalogs } from "../engine/stateVsCatalog";
 import { casesProject, conn, expectStateMatchesCatalogs, failureOf, secret, since, stateObjects, type Case } from "./support";
 
@@ -23,17 +24,21 @@ const runEngine = pulumiAvailable();
 const LONG = 300_000;
 const REQUEST_TIMEOUT_MS = 1500;
 
+/** The partners' endpoint ports, reserved in beforeAll: the endpoints really listen, beside other test files'. */
+let ports: number[] = [];
+
 function partners(): Case {
   const spec = (i: number) => ({
     name: `sql-${i}`,
     connection: conn(i, { requestTimeoutMs: REQUEST_TIMEOUT_MS, connectTimeoutMs: 2 * REQUEST_TIMEOUT_MS }),
     masterKeyPassword: secret("mkPassword"),
-    endpoint: { port: 5022 + i },
+    endpoint: { port: ports[i]! },
   });
   return { declare: [{ type: "MirroringTopology", name: "faults", args: { partners: [spec(0), spec(1)] } }] };
 }
 
-const accepted = (a: EmulatorInstance, b: EmulatorInstance) => [checkHandshake(a, b, { role: "partner" }).ok, checkHandshake(b, a, { role: "partner" }).ok];
+/** Whether a accepts b and b accepts a, each over a real connection between their endpoints. */
+const accepted = async (a: EmulatorInstance, b: EmulatorInstance) => [(await checkHandshake(a, b, { role: "partner" })).ok, (await checkHandshake(b, a, { role: "partner" })).ok];
 
 /** Calls `action` once `condition` holds, polling every 10 ms for at most 60 s; resolves with whether it fired. */
 async function when(condition: () => boolean, action: () => Promise<void> | void, stop: () => boolean): Promise<boolean> {
@@ -57,6 +62,7 @@ describe.runIf(runEngine)("restarts, slow replies and refused logins during up",
 
   beforeAll(async () => {
     dataRoot = mkdtempSync(path.join(os.tmpdir(), "hardening-restart-"));
+    ports = await reservePorts(2);
     instances = await Promise.all([0, 1].map((n) => startEmulator({ saPassword: SA_PASSWORD, dataDir: path.join(dataRoot, `sql-${n}`) })));
     [a, b] = instances as [EmulatorInstance, EmulatorInstance];
     before = instances.map((i) => i.catalog());
@@ -82,7 +88,7 @@ describe.runIf(runEngine)("restarts, slow replies and refused logins during up",
     expect(up.summary.result).toBe("succeeded");
     expect(expectStateMatchesCatalogs(await project.stack.exportStack(), instances)).toEqual([]);
     expect(objectsInCatalogs(instances)).toEqual(stateObjects(await project.stack.exportStack()).certain);
-    expect(accepted(a, b)).toEqual([true, true]);
+    expect(await accepted(a, b)).toEqual([true, true]);
     console.log(`restart during up: ${since(t0)} ms`);
   }, LONG);
 
@@ -100,7 +106,7 @@ describe.runIf(runEngine)("restarts, slow replies and refused logins during up",
     const rerun = await project.stack.up(recorded(project));
     expect(rerun.summary.result).toBe("succeeded");
     expect(objectsInCatalogs(instances)).toEqual(stateObjects(await project.stack.exportStack()).certain);
-    expect(accepted(a, b)).toEqual([true, true]);
+    expect(await accepted(a, b)).toEqual([true, true]);
     console.log(`restart between ups: ${since(t0)} ms`);
   }, LONG);
 
@@ -111,7 +117,7 @@ describe.runIf(runEngine)("restarts, slow replies and refused logins during up",
     const up = await project.stack.up(recorded(project));
     expect(up.summary.result).toBe("succeeded");
     expect(objectsInCatalogs(instances)).toEqual(stateObjects(await project.stack.exportStack()).certain);
-    expect(accepted(a, b)).toEqual([true, true]);
+    expect(await accepted(a, b)).toEqual([true, true]);
     console.log(`one slow reply: ${since(t0)} ms`);
   }, LONG);
 
@@ -133,7 +139,7 @@ describe.runIf(runEngine)("restarts, slow replies and refused logins during up",
     const state = stateObjects(await project.stack.exportStack());
     expect(state.pending).toEqual([]);
     expect(objectsInCatalogs(instances)).toEqual(state.certain);
-    expect(accepted(a, b)).toEqual([true, true]);
+    expect(await accepted(a, b)).toEqual([true, true]);
     console.log(`slow server, then rerun: ${since(t0)} ms`);
   }, LONG);
 

@@ -11,6 +11,7 @@ import { expect } from "vitest";
 import type { EmulatorInstance } from "../../emulator";
 import { generateSelfSignedCertificate } from "../../emulator/crypto/x509";
 import { tsql } from "../engine/emulators";
+import { reservePort } from "../support/ports";
 import { recorded, type TestProject } from "../engine/pulumiProject";
 import { conn, plain, ref, setCase, type Case } from "./support";
 
@@ -105,6 +106,9 @@ function peerCertificateDer(): Promise<Buffer> {
   return peerDer;
 }
 
+/** The endpoint's port, reserved once per process: the endpoint really listens, beside other test files'. */
+let endpointPort: Promise<number> | undefined;
+
 /** The case as a program declaration. Names travel as JSON; passwords as plain strings the resources make secret. */
 export async function injectionDeclaration(c: InjectionCase, masterKeyPassword = c.masterKeyPassword): Promise<Case> {
   const connection = conn(0);
@@ -117,7 +121,7 @@ export async function injectionDeclaration(c: InjectionCase, masterKeyPassword =
         name: "backup",
         args: { connection, certificateName: ref("cert.certificateName"), file: `${c.backupFile}.cer`, privateKey: { file: `${c.backupFile}.pvk`, password: plain(c.backupPassword) } },
       },
-      { type: "MirroringEndpoint", name: "endpoint", args: { connection, name: c.endpoint, port: 5022, certificateName: ref("cert.certificateName") } },
+      { type: "MirroringEndpoint", name: "endpoint", args: { connection, name: c.endpoint, port: await (endpointPort ??= reservePort()), certificateName: ref("cert.certificateName") } },
       { type: "Login", name: "login", args: { connection, name: c.login, password: plain(c.loginPassword), checkPolicy: false } },
       { type: "User", name: "user", args: { connection, name: c.user, login: ref("login.name") } },
       { type: "PeerCertificate", name: "peer", args: { connection, name: c.peerCertificate, owner: ref("user.name"), publicKey: (await peerCertificateDer()).toString("base64") } },

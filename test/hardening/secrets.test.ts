@@ -21,6 +21,7 @@ import { startEmulator, type EmulatorInstance } from "../../emulator";
 import { generateSelfSignedCertificate } from "../../emulator/crypto/x509";
 import { SA_PASSWORD } from "../engine/emulators";
 import { pulumiAvailable, type TestProject } from "../engine/pulumiProject";
+import { reservePort } from "../support/ports";
 import { casesProject, conn, failureOf, plain, ref, secret, setCase, stackExport, stopInstances, type Case } from "./support";
 
 const runEngine = pulumiAvailable();
@@ -92,6 +93,9 @@ async function peerKey(): Promise<string> {
   return c.der.toString("base64");
 }
 
+/** The endpoint's port, reserved in the first beforeAll: the endpoint really listens, beside other test files'. */
+let endpointPort = 0;
+
 /** The program: every password-bearing resource, passwords from `value(kind)`. */
 function program(value: (kind: keyof typeof M) => unknown, connection: Record<string, unknown>, publicKey: string, options: { mk?: keyof typeof M; login?: keyof typeof M; backupFile?: string } = {}): Case {
   const c = conn(0, connection);
@@ -103,7 +107,7 @@ function program(value: (kind: keyof typeof M) => unknown, connection: Record<st
         args: {
           connection: c,
           masterKeyPassword: value(options.mk ?? "mk"),
-          endpoint: { port: 5022 },
+          endpoint: { port: endpointPort },
           backup: { file: `${options.backupFile ?? "inst"}.cer`, privateKey: { file: `${options.backupFile ?? "inst"}.pvk`, password: value("backup") } },
         },
       },
@@ -120,6 +124,7 @@ describe.runIf(runEngine)("secrets never show", () => {
   let publicKey: string;
   beforeAll(async () => {
     instance = await startEmulator({ saPassword: SA_PASSWORD, log: (line) => emulatorLog.push(line) });
+    endpointPort = await reservePort();
     publicKey = await peerKey();
   });
   afterAll(async () => {

@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { EmulatorInstance } from "../../emulator/index";
 import { Driven, NO_CHANGE, PROVIDER_KEY, replaceOn, SERIALIZED_PROVIDER, UPDATE, type Props } from "./driver";
 import { catalogDelta, catalogOf, checkedConnectionOf, connectionOf, cost, rowOf, rowsOf, sa, startInstances, stopInstances, warmPool } from "./support";
+import { reservePort } from "../support/ports";
 
 let a: EmulatorInstance;
 
@@ -10,7 +11,8 @@ beforeAll(async () => {
   [a] = await startInstances(1, { namePrefix: "PERM" });
   await sa(a, "CREATE MASTER KEY ENCRYPTION BY PASSWORD = N'Marker-MK-perm-suite!1'");
   await sa(a, "CREATE CERTIFICATE a_cert WITH SUBJECT = 'mirroring a'");
-  await sa(a, "CREATE ENDPOINT hadr_endpoint STATE = STARTED AS TCP (LISTENER_PORT = 5022) FOR DATABASE_MIRRORING (AUTHENTICATION = CERTIFICATE a_cert, ROLE = ALL)");
+  // A reserved port: the STARTED endpoint really listens, beside other test files'.
+  await sa(a, `CREATE ENDPOINT hadr_endpoint STATE = STARTED AS TCP (LISTENER_PORT = ${await reservePort()}) FOR DATABASE_MIRRORING (AUTHENTICATION = CERTIFICATE a_cert, ROLE = ALL)`);
   await sa(a, "CREATE LOGIN peer_b_login WITH PASSWORD = N'Marker-Login-perm-suite!1'");
   await sa(a, "CREATE LOGIN peer_c_login WITH PASSWORD = N'Marker-Login-perm-suite!2'");
 });

@@ -3,11 +3,17 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { EmulatorInstance } from "../../emulator/index";
 import { Driven, NO_CHANGE, PROVIDER_KEY, replaceOn, SERIALIZED_PROVIDER, UPDATE, type Props } from "./driver";
 import { catalogDelta, catalogOf, checkedConnectionOf, connectionOf, cost, rowOf, rowsOf, sa, startInstances, stopInstances, warmPool } from "./support";
+import { reservePorts } from "../support/ports";
 
 let a: EmulatorInstance;
+/** The endpoint's port, the one drift moves it to and a third, reserved: a STARTED endpoint really listens, beside other test files'. */
+let PORT = 0;
+let OTHER_PORT = 0;
+let THIRD_PORT = 0;
 
 beforeAll(async () => {
   [a] = await startInstances(1, { namePrefix: "EP" });
+  [PORT, OTHER_PORT, THIRD_PORT] = (await reservePorts(3)) as [number, number, number];
   // The endpoint's prerequisites are part of the baseline: DMK, two certificates, a second owner.
   await sa(a, "CREATE MASTER KEY ENCRYPTION BY PASSWORD = N'Marker-MK-ep-suite!1'");
   await sa(a, "CREATE CERTIFICATE ep_cert_1 WITH SUBJECT = 'endpoint one'");
@@ -23,7 +29,7 @@ afterAll(() => stopInstances([a]));
 
 /** Arguments as `new MirroringEndpoint(...)` passes them (unset ones are left out by the SDK). */
 function args(overrides: Props = {}): Props {
-  return { connection: connectionOf(a), port: 5022, certificateName: "ep_cert_1", role: "PARTNER", ...overrides };
+  return { connection: connectionOf(a), port: PORT, certificateName: "ep_cert_1", role: "PARTNER", ...overrides };
 }
 
 /** The endpoint's rows in the three catalog views the provider reads. */
@@ -59,7 +65,7 @@ describe("MirroringEndpoint lifecycle", () => {
       encryption_algorithm_desc: "AES",
       principal_id: 1,
     });
-    expect(rows.tcp).toMatchObject({ port: 5022, ip_address: null });
+    expect(rows.tcp).toMatchObject({ port: PORT, ip_address: null });
     expect(catalogDelta(base, catalogOf(a))).toEqual({
       "sys.endpoints": { removed: [], added: [rows.endpoint] },
       "sys.tcp_endpoints": { removed: [], added: [rows.tcp] },
@@ -71,7 +77,7 @@ describe("MirroringEndpoint lifecycle", () => {
       connection: checkedConnectionOf(a),
       name: "hadr_endpoint",
       endpointId: rows.endpoint.endpoint_id,
-      port: 5022,
+      port: PORT,
       listenerIp: "ALL",
       certificateName: "ep_cert_1",
       encryption: "REQUIRED",
@@ -81,7 +87,7 @@ describe("MirroringEndpoint lifecycle", () => {
       owner: "sa",
       adopt: false,
       adopted: false,
-      url: "TCP://127.0.0.1:5022",
+      url: `TCP://127.0.0.1:${PORT}`,
     });
 
     const stored = ep.state;
@@ -94,7 +100,7 @@ describe("MirroringEndpoint lifecycle", () => {
 
     // Each property in turn: a fresh read, then one request with the changed clauses and the read-back.
     const steps: Array<[Props, Record<string, unknown>, Props]> = [
-      [{ port: 5030 }, { tcp: { port: 5030 } }, { port: 5030, url: "TCP://127.0.0.1:5030" }],
+      [{ port: THIRD_PORT }, { tcp: { port: THIRD_PORT } }, { port: THIRD_PORT, url: `TCP://127.0.0.1:${THIRD_PORT}` }],
       [{ listenerIp: "127.0.0.1" }, { tcp: { ip_address: "127.0.0.1" } }, { listenerIp: "127.0.0.1" }],
       [{ certificateName: "ep_cert_2" }, { mirroring: { certificate_id: certificateId("ep_cert_2") } }, { certificateName: "ep_cert_2" }],
       [
@@ -125,7 +131,7 @@ describe("MirroringEndpoint lifecycle", () => {
     }
 
     // Several properties at once are still one ALTER.
-    program = { ...program, port: 5022, listenerIp: "ALL", role: "PARTNER", state: "STARTED", encryption: "REQUIRED", algorithm: "AES" };
+    program = { ...program, port: PORT, listenerIp: "ALL", role: "PARTNER", state: "STARTED", encryption: "REQUIRED", algorithm: "AES" };
     const combined = await ep.plan(program);
     expect(combined.diff).toEqual(UPDATE);
     expect((await cost(a, () => ep.update(combined.inputs))).requests).toBe(2);
@@ -136,13 +142,13 @@ describe("MirroringEndpoint lifecycle", () => {
     const host = await ep.plan(program);
     expect(host.diff).toEqual(UPDATE);
     expect((await cost(a, () => ep.update(host.inputs))).requests).toBe(0);
-    expect(ep.state.url).toBe("TCP://sql-a.example:5022");
+    expect(ep.state.url).toBe(`TCP://sql-a.example:${PORT}`);
     // …and leaving it out again goes back to connection.server.
     const { endpointHost: _host, ...withoutHost } = program;
     const back = await ep.plan(withoutHost);
     expect(back.diff).toEqual(UPDATE);
     expect((await cost(a, () => ep.update(back.inputs))).requests).toBe(0);
-    expect(ep.state.url).toBe("TCP://127.0.0.1:5022");
+    expect(ep.state.url).toBe(`TCP://127.0.0.1:${PORT}`);
     expect(ep.state).not.toHaveProperty("endpointHost");
     expect((await cost(a, () => ep.update(host.inputs))).requests).toBe(0);
 
@@ -153,7 +159,7 @@ describe("MirroringEndpoint lifecycle", () => {
     expect(rowsOf(a, "sys.endpoints", "name", "hadr_endpoint")).toEqual([]);
     const next = new Driven("MirroringEndpoint");
     expect((await cost(a, () => next.create(renamed))).requests).toBe(1);
-    expect(next.state).toMatchObject({ name: "mirror_ep", owner: "ep_owner", certificateName: "ep_cert_2", url: "TCP://sql-a.example:5022" });
+    expect(next.state).toMatchObject({ name: "mirror_ep", owner: "ep_owner", certificateName: "ep_cert_2", url: `TCP://sql-a.example:${PORT}` });
     expect(endpointRows("mirror_ep").mirroring).toMatchObject({ principal_id: principalId("ep_owner"), certificate_id: certificateId("ep_cert_2") });
 
     expect((await cost(a, () => next.delete())).requests).toBe(1);
@@ -166,18 +172,18 @@ describe("MirroringEndpoint drift", () => {
     const base = catalogOf(a);
     const ep = new Driven("MirroringEndpoint");
     await ep.create(args());
-    await sa(a, "ALTER ENDPOINT hadr_endpoint AS TCP (LISTENER_PORT = 6001)");
+    await sa(a, `ALTER ENDPOINT hadr_endpoint AS TCP (LISTENER_PORT = ${OTHER_PORT})`);
     const read = await cost(a, () => ep.read());
     expect([read.value, read.requests]).toEqual([true, 1]);
-    expect(ep.state).toMatchObject({ port: 6001, url: "TCP://127.0.0.1:6001" });
-    // Refresh stores the actual value as the input too, so preview shows port 6001 => 5022.
-    expect(ep.inputs.port).toBe(6001);
+    expect(ep.state).toMatchObject({ port: OTHER_PORT, url: `TCP://127.0.0.1:${OTHER_PORT}` });
+    // Refresh stores the actual value as the input too, so preview shows port OTHER_PORT => PORT.
+    expect(ep.inputs.port).toBe(OTHER_PORT);
     const plan = await ep.plan(args());
     expect(plan.diff).toEqual(UPDATE);
-    expect(plan.inputs.port).toBe(5022);
+    expect(plan.inputs.port).toBe(PORT);
     expect((await cost(a, () => ep.update(plan.inputs))).requests).toBe(2);
-    expect(endpointRows("hadr_endpoint").tcp.port).toBe(5022);
-    expect(ep.state).toMatchObject({ port: 5022, url: "TCP://127.0.0.1:5022" });
+    expect(endpointRows("hadr_endpoint").tcp.port).toBe(PORT);
+    expect(ep.state).toMatchObject({ port: PORT, url: `TCP://127.0.0.1:${PORT}` });
     await ep.delete();
     expect(catalogOf(a)).toEqual(base);
   });
@@ -206,7 +212,7 @@ describe("MirroringEndpoint adoption", () => {
     expect(ep.state).toMatchObject({
       name: "hadr_endpoint",
       endpointId: original.endpoint.endpoint_id,
-      port: 5022,
+      port: PORT,
       listenerIp: "ALL",
       certificateName: "ep_cert_1",
       encryption: "REQUIRED",
@@ -220,7 +226,7 @@ describe("MirroringEndpoint adoption", () => {
     const managed = endpointRows("hadr_endpoint");
     // Windows authentication, which other partners may rely on, is kept (and still tried first).
     expect(managed.mirroring).toMatchObject({ connection_auth_desc: "NEGOTIATE, CERTIFICATE", certificate_id: certificateId("ep_cert_1"), role_desc: "PARTNER" });
-    expect(managed.tcp).toMatchObject({ port: 5022, ip_address: null });
+    expect(managed.tcp).toMatchObject({ port: PORT, ip_address: null });
     expect(await ep.read()).toBe(true);
     expect((await ep.plan(args({ adopt: true }))).diff).toEqual(NO_CHANGE);
 

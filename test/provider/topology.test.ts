@@ -9,6 +9,7 @@ import { checkHandshake, type EmulatorInstance, type HandshakeResult } from "../
 import { planTopology, type PlannedInstance, type TopologyPlan } from "../../provider/components/plan";
 import { Driven, replaceOn, UPDATE, type Props } from "./driver";
 import { catalogOf, connectionOf, cost, rowsOf, startInstances, stopInstances, warmPool } from "./support";
+import { reservePorts } from "../support/ports";
 
 /** One instance of a topology: its logical name, emulator and endpoint port. */
 interface Member {
@@ -91,7 +92,7 @@ class Deployment {
    * Creates everything in dependency order: outbound keys and certificates, inbound trusts,
    * endpoints, grants. `beforeGrants` runs once everything but the grants exists.
    */
-  async deploy(beforeGrants: () => void = () => undefined): Promise<void> {
+  async deploy(beforeGrants: () => void | Promise<void> = () => undefined): Promise<void> {
     for (const p of this.plan.instances) {
       const mk = new Driven("MasterKey");
       await mk.create(this.masterKeyArgs(p.name));
@@ -113,27 +114,29 @@ class Deployment {
       await ep.create(this.endpointArgs(p));
       this.endpoints.set(p.name, ep);
     }
-    beforeGrants();
+    await beforeGrants();
     for (const t of this.trusts) await t.permission.create(this.trustArgs(t, "permission"));
   }
 
-  /** Every directed pair of the plan (peer connects to receiver), with the roles each plays. */
-  handshakes(): Array<{ pair: string; result: HandshakeResult }> {
+  /** Every directed pair of the plan (peer connects to receiver, over a real connection), with the roles each plays. */
+  handshakes(): Promise<Array<{ pair: string; result: HandshakeResult }>> {
     const byName = new Map(this.plan.instances.map((p) => [p.name, p]));
-    return this.plan.trusts.map(({ receiver, peer }) => {
-      const from = byName.get(peer)!;
-      const to = byName.get(receiver)!;
-      const role = sessionRole(from);
-      const options = role === "replica" ? { role } : { role, peerRole: sessionRole(to) as "partner" | "witness" };
-      return { pair: `${peer} -> ${receiver}`, result: checkHandshake(this.member(peer).instance, this.member(receiver).instance, options) };
-    });
+    return Promise.all(
+      this.plan.trusts.map(async ({ receiver, peer }) => {
+        const from = byName.get(peer)!;
+        const to = byName.get(receiver)!;
+        const role = sessionRole(from);
+        const options = role === "replica" ? { role } : { role, peerRole: sessionRole(to) as "partner" | "witness" };
+        return { pair: `${peer} -> ${receiver}`, result: await checkHandshake(this.member(peer).instance, this.member(receiver).instance, options) };
+      }),
+    );
   }
 
   /** Asserts that every directed pair is accepted (`step` names the moment in failure output). */
-  expectAllAccepted(step: string): void {
-    const refused = this.handshakes().filter((h) => !h.result.ok);
-    expect(refused, `after ${step}`).toEqual([]);
-    expect(this.handshakes()).toHaveLength(this.plan.trusts.length);
+  async expectAllAccepted(step: string): Promise<void> {
+    const all = await this.handshakes();
+    expect(all.filter((h) => !h.result.ok), `after ${step}`).toEqual([]);
+    expect(all).toHaveLength(this.plan.trusts.length);
   }
 
   /** Deletes everything in reverse dependency order. */
@@ -153,15 +156,18 @@ class Deployment {
 }
 
 let instances: EmulatorInstance[] = [];
+/** One reserved endpoint port per instance: the endpoints really listen, beside other test files'. */
+let ports: number[] = [];
 
 beforeAll(async () => {
   instances = await startInstances(6, { namePrefix: "TOPO" });
+  ports = await reservePorts(6);
   for (const instance of instances) await warmPool(instance);
 });
 afterAll(() => stopInstances(instances));
 
 function membersOf(names: string[], from: EmulatorInstance[]): Map<string, Member> {
-  return new Map(names.map((name, i) => [name, { name, instance: from[i]!, endpointPort: 5022 + i }]));
+  return new Map(names.map((name, i) => [name, { name, instance: from[i]!, endpointPort: ports[instances.indexOf(from[i]!)]! }]));
 }
 
 describe("database mirroring: two partners and a witness", () => {
@@ -179,11 +185,11 @@ describe("database mirroring: two partners and a witness", () => {
 
     const deployment = new Deployment(plan, members);
     // Until CONNECT is granted, every peer is refused as SQL Server would: 28034 on the receiver.
-    await deployment.deploy(() => {
-      expect(deployment.handshakes().map((h) => (h.result.ok ? 0 : h.result.error.number))).toEqual([28034, 28034, 28034, 28034, 28034, 28034]);
+    await deployment.deploy(async () => {
+      expect((await deployment.handshakes()).map((h) => (h.result.ok ? 0 : h.result.error.number))).toEqual([28034, 28034, 28034, 28034, 28034, 28034]);
     });
-    deployment.expectAllAccepted("deploy");
-    expect(deployment.handshakes().map((h) => h.pair)).toEqual([
+    await deployment.expectAllAccepted("deploy");
+    expect((await deployment.handshakes()).map((h) => h.pair)).toEqual([
       "mirror -> principal",
       "witness -> principal",
       "principal -> mirror",
@@ -192,8 +198,8 @@ describe("database mirroring: two partners and a witness", () => {
       "mirror -> witness",
     ]);
     // The roles are real: the witness's endpoint refuses to act as a partner, and vice versa.
-    expect(checkHandshake(members.get("witness")!.instance, members.get("principal")!.instance, { role: "partner" })).toMatchObject({ ok: false, error: { number: 28080 } });
-    expect(checkHandshake(members.get("principal")!.instance, members.get("mirror")!.instance, { role: "witness" })).toMatchObject({ ok: false, error: { number: 28080 } });
+    expect(await checkHandshake(members.get("witness")!.instance, members.get("principal")!.instance, { role: "partner" })).toMatchObject({ ok: false, error: { number: 28080 } });
+    expect(await checkHandshake(members.get("principal")!.instance, members.get("mirror")!.instance, { role: "witness" })).toMatchObject({ ok: false, error: { number: 28080 } });
     // Names as the components derive them.
     const principal = members.get("principal")!.instance;
     expect(rowsOf(principal, "sys.server_principals", "name", "mirroring_mirror_login")).toHaveLength(1);
@@ -215,7 +221,7 @@ describe("availability group: three replicas", () => {
     const before = [...members.values()].map((m) => catalogOf(m.instance));
     const deployment = new Deployment(plan, members);
     await deployment.deploy();
-    deployment.expectAllAccepted("deploy");
+    await deployment.expectAllAccepted("deploy");
 
     // 1. r2's new certificate, created beside the old one under a new generated name.
     const rotating = members.get("r2")!;
@@ -226,7 +232,7 @@ describe("availability group: three replicas", () => {
     await newCertificate.create(deployment.certificateArgs("r2"));
     expect(newCertificate.state.certificateName).not.toBe(oldCertificate.state.certificateName);
     deployment.certificates.set("r2", newCertificate);
-    deployment.expectAllAccepted("the new certificate");
+    await deployment.expectAllAccepted("the new certificate");
 
     // 2. Every peer imports the new public key beside the old one (new thumbprint-derived name).
     const oldImports: Driven[] = [];
@@ -238,7 +244,7 @@ describe("availability group: three replicas", () => {
       expect(next.state.name).not.toBe(t.certificate.state.name);
       oldImports.push(t.certificate);
       t.certificate = next;
-      deployment.expectAllAccepted(`${t.receiver} imported the new key`);
+      await deployment.expectAllAccepted(`${t.receiver} imported the new key`);
     }
 
     // 3. r2's endpoint switches to the new certificate in place.
@@ -248,15 +254,15 @@ describe("availability group: three replicas", () => {
     const switched = await cost(rotating.instance, () => endpoint.update(switchPlan.inputs));
     expect(switched.requests).toBe(2);
     expect(endpoint.state.certificateName).toBe(newCertificate.state.certificateName);
-    deployment.expectAllAccepted("the endpoint switched");
+    await deployment.expectAllAccepted("the endpoint switched");
 
     // 4. The old imports go, then 5. the old certificate.
     for (const old of oldImports) {
       await old.delete();
-      deployment.expectAllAccepted("an old import was dropped");
+      await deployment.expectAllAccepted("an old import was dropped");
     }
     await oldCertificate.delete();
-    deployment.expectAllAccepted("the old certificate was dropped");
+    await deployment.expectAllAccepted("the old certificate was dropped");
     expect(rowsOf(rotating.instance, "sys.certificates", "name", oldCertificate.state.certificateName)).toEqual([]);
 
     await deployment.destroy();

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkHandshake, type EmulatorInstance } from "../../emulator";
 import { SA_PASSWORD, startInstances } from "../engine/emulators";
+import { reservePorts } from "../support/ports";
 import { catalogSnapshot, query, trustByCatalog, type SqlTarget } from "./sqlTrust";
 
 let a: EmulatorInstance;
@@ -13,14 +14,18 @@ let b: EmulatorInstance;
 const target = (i: EmulatorInstance): SqlTarget => ({ server: "127.0.0.1", port: i.port, user: "sa", password: SA_PASSWORD, ca: i.tlsCertificate });
 const run = async (i: EmulatorInstance, text: string) => query(target(i), text);
 
-/** Both checks for a → b. */
+/** a's and b's endpoint ports, reserved: the endpoints really listen, beside other test files'. */
+let ports: number[] = [];
+
+/** Both checks for a → b (the emulator's over a real connection). */
 async function both(): Promise<[boolean, string]> {
-  return [checkHandshake(a, b, { role: "replica" }).ok, await trustByCatalog(target(a), target(b), { from: "replica", to: "replica" })];
+  return [(await checkHandshake(a, b, { role: "replica" })).ok, await trustByCatalog(target(a), target(b), { from: "replica", to: "replica" })];
 }
 
 beforeAll(async () => {
   [a, b] = await startInstances(2);
-  for (const [i, port] of [[a, 5022], [b, 5023]] as const) {
+  ports = await reservePorts(2);
+  for (const [i, port] of [[a, ports[0]!], [b, ports[1]!]] as const) {
     await run(i, `CREATE MASTER KEY ENCRYPTION BY PASSWORD = N'Mk-Passw0rd!1';
       CREATE CERTIFICATE [local] WITH SUBJECT = N'local';
       CREATE ENDPOINT [hadr_endpoint] STATE = STARTED AS TCP (LISTENER_PORT = ${port}) FOR DATABASE_MIRRORING (AUTHENTICATION = CERTIFICATE [local], ENCRYPTION = REQUIRED ALGORITHM AES, ROLE = ALL)`);
@@ -76,7 +81,7 @@ describe("catalogSnapshot", () => {
       {
         name: "hadr_endpoint",
         state_desc: "STARTED",
-        port: 5023,
+        port: ports[1],
         ip_address: null,
         role_desc: "ALL",
         connection_auth_desc: "CERTIFICATE",

@@ -10,6 +10,7 @@ import sql from "mssql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EmulatorInstance } from "../../../emulator";
 import { generateSelfSignedCertificate } from "../../../emulator/crypto/x509";
+import { reservePorts } from "../../support/ports";
 import { MODES, STRONG, closeAll, connect, hex, ok, rows, start, type Mode } from "./support";
 
 const T0 = new Date("2030-01-15T12:00:00Z");
@@ -51,8 +52,12 @@ describe.each(MODES)("catalog views after each DDL, through mssql (%s)", (mode: 
   let initial: ReturnType<EmulatorInstance["catalog"]>;
   let serviceMasterKey: Record<string, unknown>;
   let localDer: Buffer;
+  /** Endpoint ports, reserved: a STARTED endpoint really listens (test files run in parallel). */
+  let P1 = 0;
+  let P2 = 0;
 
   beforeAll(async () => {
+    [P1, P2] = (await reservePorts(2)) as [number, number];
     clock.now = T0;
     instance = await start({ now: () => clock.now });
     pool = await connect(instance, mode);
@@ -178,11 +183,11 @@ describe.each(MODES)("catalog views after each DDL, through mssql (%s)", (mode: 
 
   it("CREATE ENDPOINT: sys.endpoints, sys.tcp_endpoints, sys.database_mirroring_endpoints, and the reference's read-back query", async () => {
     const grantsBefore = await permissions();
-    await at(3, "CREATE ENDPOINT Mirroring STATE = STARTED AS TCP (LISTENER_PORT = 5022, LISTENER_IP = ALL) FOR DATABASE_MIRRORING (AUTHENTICATION = CERTIFICATE local_cert, ENCRYPTION = REQUIRED ALGORITHM AES, ROLE = ALL)");
+    await at(3, `CREATE ENDPOINT Mirroring STATE = STARTED AS TCP (LISTENER_PORT = ${P1}, LISTENER_IP = ALL) FOR DATABASE_MIRRORING (AUTHENTICATION = CERTIFICATE local_cert, ENCRYPTION = REQUIRED ALGORITHM AES, ROLE = ALL)`);
     const endpoint = { name: "Mirroring", endpoint_id: 65536, principal_id: 1, protocol: 2, protocol_desc: "TCP", type: 4, type_desc: "DATABASE_MIRRORING", state: 0, state_desc: "STARTED", is_admin_endpoint: false };
     expect(await rows(pool, "SELECT * FROM sys.endpoints WHERE endpoint_id >= 65536")).toEqual([endpoint]);
     const tcp = await pool.request().batch("SELECT * FROM sys.tcp_endpoints WHERE endpoint_id >= 65536");
-    expect(tcp.recordset).toEqual([{ ...endpoint, port: 5022, is_dynamic_port: false, ip_address: null }]);
+    expect(tcp.recordset).toEqual([{ ...endpoint, port: P1, is_dynamic_port: false, ip_address: null }]);
     expect([tcp.recordset.columns.port!.type, tcp.recordset.columns.state!.type, tcp.recordset.columns.ip_address!.type]).toEqual([sql.Int, sql.TinyInt, sql.NVarChar]);
     expect(await rows(pool, "SELECT * FROM sys.database_mirroring_endpoints")).toEqual([
       {
@@ -203,7 +208,7 @@ describe.each(MODES)("catalog views after each DDL, through mssql (%s)", (mode: 
         endpoint_id: 65536,
         owner: "sa",
         state_desc: "STARTED",
-        port: 5022,
+        port: P1,
         ip_address: null,
         role_desc: "ALL",
         connection_auth_desc: "CERTIFICATE",
@@ -218,13 +223,13 @@ describe.each(MODES)("catalog views after each DDL, through mssql (%s)", (mode: 
   });
 
   it("ALTER ENDPOINT changes exactly the clauses given", async () => {
-    await at(4, "ALTER ENDPOINT Mirroring STATE = STOPPED AS TCP (LISTENER_PORT = 5023, LISTENER_IP = (127.0.0.1)) FOR DATABASE_MIRRORING (AUTHENTICATION = WINDOWS NEGOTIATE CERTIFICATE local_cert, ENCRYPTION = SUPPORTED ALGORITHM AES RC4, ROLE = PARTNER)");
+    await at(4, `ALTER ENDPOINT Mirroring STATE = STOPPED AS TCP (LISTENER_PORT = ${P2}, LISTENER_IP = (127.0.0.1)) FOR DATABASE_MIRRORING (AUTHENTICATION = WINDOWS NEGOTIATE CERTIFICATE local_cert, ENCRYPTION = SUPPORTED ALGORITHM AES RC4, ROLE = PARTNER)`);
     const changed = "SELECT m.state, m.state_desc, t.port, t.ip_address, m.role, m.role_desc, m.connection_auth, m.connection_auth_desc, m.encryption_algorithm, m.encryption_algorithm_desc, m.is_encryption_enabled, m.certificate_id FROM sys.database_mirroring_endpoints m JOIN sys.tcp_endpoints t ON t.endpoint_id = m.endpoint_id";
     expect(await rows(pool, changed)).toEqual([
       {
         state: 1,
         state_desc: "STOPPED",
-        port: 5023,
+        port: P2,
         ip_address: "127.0.0.1",
         role: 1,
         role_desc: "PARTNER",
@@ -239,10 +244,10 @@ describe.each(MODES)("catalog views after each DDL, through mssql (%s)", (mode: 
     await at(5, "ALTER ENDPOINT Mirroring STATE = STARTED");
     await at(5, "ALTER ENDPOINT Mirroring FOR DATABASE_MIRRORING (ENCRYPTION = DISABLED)");
     expect(await rows(pool, changed)).toEqual([
-      expect.objectContaining({ state: 0, state_desc: "STARTED", port: 5023, role_desc: "PARTNER", encryption_algorithm: 0, encryption_algorithm_desc: "NONE", is_encryption_enabled: false }),
+      expect.objectContaining({ state: 0, state_desc: "STARTED", port: P2, role_desc: "PARTNER", encryption_algorithm: 0, encryption_algorithm_desc: "NONE", is_encryption_enabled: false }),
     ]);
-    await at(5, "ALTER ENDPOINT Mirroring AS TCP (LISTENER_PORT = 5022, LISTENER_IP = ALL) FOR DATABASE_MIRRORING (AUTHENTICATION = CERTIFICATE local_cert, ENCRYPTION = REQUIRED ALGORITHM AES, ROLE = ALL)");
-    expect(await rows(pool, ENDPOINT_READ_BACK)).toEqual([expect.objectContaining({ state_desc: "STARTED", port: 5022, ip_address: null, role_desc: "ALL", connection_auth_desc: "CERTIFICATE", encryption_algorithm_desc: "AES" })]);
+    await at(5, `ALTER ENDPOINT Mirroring AS TCP (LISTENER_PORT = ${P1}, LISTENER_IP = ALL) FOR DATABASE_MIRRORING (AUTHENTICATION = CERTIFICATE local_cert, ENCRYPTION = REQUIRED ALGORITHM AES, ROLE = ALL)`);
+    expect(await rows(pool, ENDPOINT_READ_BACK)).toEqual([expect.objectContaining({ state_desc: "STARTED", port: P1, ip_address: null, role_desc: "ALL", connection_auth_desc: "CERTIFICATE", encryption_algorithm_desc: "AES" })]);
   });
 
   it("CREATE LOGIN: sys.server_principals, sys.sql_logins (SQL Server's salted SHA-512 hash) and its CONNECT SQL", async () => {

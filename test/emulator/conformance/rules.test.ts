@@ -11,6 +11,7 @@ import sql from "mssql";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { EmulatorInstance } from "../../../emulator";
 import { generateSelfSignedCertificate, type GeneratedCertificate } from "../../../emulator/crypto/x509";
+import { reservePort } from "../../support/ports";
 import { MODES, OTHER, STRONG, close, closeAll, connect, expectError, hex, ok, requestError, rows, seen, start, waitUntil, type Mode } from "./support";
 
 /** The instance's clock: every test starts on 2030-01-15 12:00 UTC. */
@@ -18,7 +19,8 @@ const clock = { now: new Date("2030-01-15T12:00:00Z") };
 
 const MK = `CREATE MASTER KEY ENCRYPTION BY PASSWORD = N'${STRONG}'`;
 const cert = (name: string, dates = "START_DATE = '20300101', EXPIRY_DATE = '20310101'") => `CREATE CERTIFICATE ${name} WITH SUBJECT = N'${name} subject', ${dates}`;
-const ENDPOINT = "CREATE ENDPOINT Mirroring STATE = STARTED AS TCP (LISTENER_PORT = 5022) FOR DATABASE_MIRRORING (AUTHENTICATION = CERTIFICATE local_cert, ROLE = ALL)";
+/** A STARTED endpoint really listens: its port is reserved (test files run in parallel). */
+let ENDPOINT = "";
 const KEY_PASSWORD = "K3y!Passw0rd";
 
 /** A certificate made outside the instance, with its private key as encrypted PKCS#8 DER (what CERTPRIVATEKEY returns). */
@@ -41,6 +43,7 @@ async function material(subject: string, from = "2030-01-01Z", to = "2031-01-01Z
 }
 
 beforeAll(async () => {
+  ENDPOINT = `CREATE ENDPOINT Mirroring STATE = STARTED AS TCP (LISTENER_PORT = ${await reservePort()}) FOR DATABASE_MIRRORING (AUTHENTICATION = CERTIFICATE local_cert, ROLE = ALL)`;
   [outsideA, outsideB, local, expired, future, late, oddKey] = await Promise.all([
     material("outside a"),
     material("outside b"),

@@ -6,6 +6,7 @@
 import sql from "mssql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EmulatorInstance } from "../../../emulator";
+import { reservePort } from "../../support/ports";
 import { MODES, SA_PASSWORD, STRONG, close, closeAll, config, connect, requestError, rows, seen, start, stop, tempDir, type Mode } from "./support";
 
 const loginCount = (pool: sql.ConnectionPool, name: string) => rows<{ n: number }>(pool, `SELECT COUNT(*) AS n FROM sys.server_principals WHERE name = N'${name}'`).then((r) => r[0]!.n);
@@ -189,7 +190,7 @@ describe.each(MODES)("sessions through mssql (%s)", (mode: Mode) => {
     await pool.request().batch(
       `CREATE MASTER KEY ENCRYPTION BY PASSWORD = N'${STRONG}';
        CREATE CERTIFICATE kept_cert WITH SUBJECT = N'kept';
-       CREATE ENDPOINT Mirroring STATE = STARTED AS TCP (LISTENER_PORT = 5022) FOR DATABASE_MIRRORING (AUTHENTICATION = CERTIFICATE kept_cert, ROLE = ALL);
+       CREATE ENDPOINT Mirroring STATE = STARTED AS TCP (LISTENER_PORT = ${await reservePort()}) FOR DATABASE_MIRRORING (AUTHENTICATION = CERTIFICATE kept_cert, ROLE = ALL);
        CREATE LOGIN kept_login WITH PASSWORD = N'${STRONG}'; GRANT CONNECT ON ENDPOINT::Mirroring TO kept_login`,
     );
     const before = instance.catalog();
