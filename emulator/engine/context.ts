@@ -22,6 +22,8 @@ export interface InstanceServices {
   portInUse(port: number): boolean;
   /** principal_ids of logins with a live session (DROP LOGIN fails with 15434 for them). */
   connectedLogins(): Set<number>;
+  /** Severity a message is raised with instead of the table's, by number (see EngineOptions.messageSeverities). */
+  messageSeverities: Readonly<Record<number, number>>;
 }
 
 /** Session settings changed by SET. */
@@ -42,6 +44,8 @@ export interface SessionSettings {
 export interface OpenedMasterKey {
   keyGuid: string;
   key: Buffer;
+  /** When OPEN MASTER KEY ran (`sys.openkeys.opened_date`). */
+  openedAt: Date;
 }
 
 /** The parts of a session statements read or change. */

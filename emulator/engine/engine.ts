@@ -60,6 +60,16 @@ export interface EngineOptions {
    * own TDS port. Default: no port is taken outside the catalog.
    */
   portInUse?: (port: number) => boolean;
+  /**
+   * Raises message N with severity S instead of the table's, e.g. `{ 15313: 10 }`. Microsoft's
+   * message table lists 15313, 15557, 15558, 15559 (and other crypto messages) with severity 10,
+   * while real servers are reported to stop the statement with 16, which is the emulator's default;
+   * this lets a client be tested against both. A statement whose error is overridden to 10 or less
+   * still does nothing (its changes are undone), but the message reaches the client as an
+   * informational message, the batch goes on and @@ERROR is 0: exactly what a client sees from a
+   * severity-10 message. Default: none.
+   */
+  messageSeverities?: Readonly<Record<number, number>>;
 }
 
 /** Result of {@link Engine.authenticate}. */
@@ -137,7 +147,7 @@ export class Engine {
     if (sa && !verifyLoginPassword(sa.passwordHash, o.saPassword)) sa.passwordHash = hashLoginPassword(o.saPassword);
     const backupDir = path.resolve(o.backupDir ?? (o.dataDir ? path.join(o.dataDir, "backup") : await mkdtemp(path.join(os.tmpdir(), "mssql-emulator-backup-"))));
     await mkdir(backupDir, { recursive: true });
-    const services = { serverName: o.serverName, version: o.version ?? DEFAULT_VERSION, now, backupDir, portInUse: o.portInUse ?? (() => false) };
+    const services = { serverName: o.serverName, version: o.version ?? DEFAULT_VERSION, now, backupDir, portInUse: o.portInUse ?? (() => false), messageSeverities: { ...(o.messageSeverities ?? {}) } };
     const core = new EngineCore(new Catalog(state), services, o.dataDir);
     core.markDirty();
     await core.flush();

@@ -135,7 +135,7 @@ export function compileSelect(q: SelectStatement, outer: Scope): CompiledSelect 
   return {
     columns,
     run(ctx, parent, limit) {
-      const viewCtx = { catalog: ctx.catalog, viewer: ctx.viewer };
+      const viewCtx = { catalog: ctx.catalog, viewer: ctx.viewer, session: ctx.session };
       const data = sources.map((s) => s.view.rows(viewCtx));
       let envs: RowEnv[] = sources.length ? data[0]!.map((r) => ({ rows: [r], parent })) : [{ rows: [], parent }];
       joins.forEach((join, k) => {
