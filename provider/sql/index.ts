@@ -66,6 +66,7 @@ export type * from "./records";
 export {
   certificateNamesByThumbprintQuery,
   certificateQuery,
+  endpointGrantsQuery,
   endpointPermissionQuery,
   endpointQuery,
   loginQuery,
@@ -79,6 +80,7 @@ export {
 export * from "./statements/masterKey";
 export * from "./statements/certificate";
 export * from "./statements/endpoint";
+export * from "./statements/endpointOwnership";
 export * from "./statements/login";
 export * from "./statements/user";
 export * from "./statements/permission";
