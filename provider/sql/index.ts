@@ -40,6 +40,7 @@ export { binaryLiteral, formatDateTime, quoteIdentifier, quoteString } from "./q
 export {
   assertSysname,
   assertValid,
+  canonicalIpv6,
   canonicalUtc,
   endpointPortWarning,
   MAX_LOGIN_PASSWORD_LENGTH,

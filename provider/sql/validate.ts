@@ -106,15 +106,25 @@ const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]
 export type ListenerAddress = { kind: "all" } | { kind: "ipv4"; address: string } | { kind: "ipv6"; address: string };
 
 /**
+ * The canonical text of an IPv6 address (RFC 5952: lower case, no leading zeros, the longest run
+ * of zero groups as `::`), as the WHATWG URL serializer writes it; an embedded IPv4 part becomes
+ * hex. SQL Server listens only on IPv6 addresses in their canonical numeric form (error 7887).
+ */
+export function canonicalIpv6(address: string): string {
+  return new URL(`http://[${address}]/`).hostname.slice(1, -1);
+}
+
+/**
  * Parses a listener address: `ALL` (any case), dotted-quad IPv4 (no leading zeros, which some
- * parsers read as octal), or IPv6 without a zone (`%eth0` is not an address SQL Server takes).
- * Returns a reason string when it is none of these.
+ * parsers read as octal), or IPv6 without a zone (`%eth0` is not an address SQL Server takes),
+ * returned in canonical form ({@link canonicalIpv6}), so `fd00:0:0:0:0:0:0:5` is sent, stored and
+ * compared as `fd00::5`. Returns a reason string when it is none of these.
  */
 export function parseListenerAddress(value: unknown): ListenerAddress | string {
   if (typeof value !== "string") return `must be a string: ALL, an IPv4 or an IPv6 address (got ${typeof value})`;
   if (value.toUpperCase() === "ALL") return { kind: "all" };
   if (IPV4.test(value)) return { kind: "ipv4", address: value };
-  if (!value.includes("%") && isIPv6(value)) return { kind: "ipv6", address: value.toLowerCase() };
+  if (!value.includes("%") && isIPv6(value)) return { kind: "ipv6", address: canonicalIpv6(value) };
   return `must be ALL, an IPv4 address like 10.0.0.5, or an IPv6 address like fd00::5 (got '${value}')`;
 }
 

@@ -184,6 +184,21 @@ describe("MirroringEndpoint drift", () => {
     expect(catalogOf(a)).toEqual(base);
   });
 
+  it("takes an IPv6 listener address in any valid form: canonical in DDL (else 7887), in state and on refresh, so no permanent drift", async () => {
+    const ep = new Driven("MirroringEndpoint");
+    await ep.create(args({ listenerIp: "FD00:0:0:0:0:0:0:5" }));
+    expect(endpointRows("hadr_endpoint").tcp).toMatchObject({ ip_address: "fd00::5" });
+    expect(ep.state.listenerIp).toBe("fd00::5");
+    expect(await ep.read()).toBe(true);
+    expect(ep.state.listenerIp).toBe("fd00::5");
+    expect((await ep.plan(args({ listenerIp: "fd00:0000::5" }))).diff).toEqual(NO_CHANGE);
+    const moved = await ep.plan(args({ listenerIp: "fd00::1:0:0:0:5" }));
+    expect(moved.diff).toEqual(UPDATE);
+    await ep.update(moved.inputs);
+    expect(endpointRows("hadr_endpoint").tcp).toMatchObject({ ip_address: "fd00:0:0:1::5" });
+    await ep.delete();
+  });
+
   it("reports an endpoint dropped out of band as gone", async () => {
     const ep = new Driven("MirroringEndpoint");
     await ep.create(args());

@@ -142,9 +142,12 @@ export function buildCreateEndpoint(spec: EndpointSpec): Statement {
 /** A property of the endpoint that differs between the catalog and the spec. */
 export type EndpointChange = "state" | "port" | "listenerIp" | "authentication" | "encryption" | "role" | "owner";
 
+/** The catalog's `ip_address` and the desired address, compared in canonical form (IPv6). */
 function sameAddress(current: string | null, desired: ListenerAddress): boolean {
   if (desired.kind === "all") return current === null;
-  return current !== null && current.toLowerCase() === desired.address.toLowerCase();
+  if (current === null) return false;
+  const parsed = parseListenerAddress(current);
+  return typeof parsed !== "string" && parsed.kind !== "all" && parsed.kind === desired.kind && parsed.address === desired.address;
 }
 
 /** What an ALTER has to change to turn `current` into `desired` (empty when they agree). */

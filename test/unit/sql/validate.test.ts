@@ -84,7 +84,12 @@ describe("parseListenerAddress / validateIpAddress", () => {
     ["0.0.0.0", { kind: "ipv4", address: "0.0.0.0" }],
     ["::1", { kind: "ipv6", address: "::1" }],
     ["FD00::5", { kind: "ipv6", address: "fd00::5" }],
-    ["::ffff:10.0.0.1", { kind: "ipv6", address: "::ffff:10.0.0.1" }],
+    // IPv6 in canonical form (RFC 5952), the only form SQL Server listens on (7887 otherwise).
+    ["::ffff:10.0.0.1", { kind: "ipv6", address: "::ffff:a00:1" }],
+    ["fd00:0:0:0:0:0:0:5", { kind: "ipv6", address: "fd00::5" }],
+    ["FD00:0000::0005", { kind: "ipv6", address: "fd00::5" }],
+    ["fd00::1:0:0:0:5", { kind: "ipv6", address: "fd00:0:0:1::5" }],
+    ["2001:db8::1:1:1:1:1", { kind: "ipv6", address: "2001:db8:0:1:1:1:1:1" }],
   ])("parses %s", (value, expected) => {
     expect(parseListenerAddress(value)).toEqual(expected);
     expect(validateIpAddress(value)).toBeUndefined();
