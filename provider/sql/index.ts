@@ -56,6 +56,8 @@ export {
   validateIpAddress,
   validateLoginName,
   validatePassword,
+  validatePasswordPolicy,
+  MIN_POLICY_PASSWORD_LENGTH,
   validatePort,
   validateSubject,
   validateSysname,

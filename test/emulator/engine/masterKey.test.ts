@@ -49,6 +49,10 @@ describe("CREATE MASTER KEY", () => {
   it("applies the password policy (15116 too short, 15118 not complex)", async () => {
     expect((await errorOf(t.sa, "CREATE MASTER KEY ENCRYPTION BY PASSWORD = N'Ab1!'")).number).toBe(15116);
     expect((await errorOf(t.sa, "CREATE MASTER KEY ENCRYPTION BY PASSWORD = N'alllowercase'")).number).toBe(15118);
+    expect((await errorOf(t.sa, "CREATE MASTER KEY ENCRYPTION BY PASSWORD = N'password'")).number).toBe(15118);
+    expect((await errorOf(t.sa, `CREATE MASTER KEY ENCRYPTION BY PASSWORD = N'${"Aa1!".repeat(32)}x'`)).number).toBe(15117);
+    // The Password Policy page's categories are Latin A–Z, a–z, 0–9 and the rest: accented letters are "other".
+    expect((await errorOf(t.sa, "CREATE MASTER KEY ENCRYPTION BY PASSWORD = N'Éééééé1!'")).number).toBe(15118);
     expect(await rows(t.sa, "SELECT name FROM sys.symmetric_keys WHERE symmetric_key_id = 101")).toEqual([]);
   });
 

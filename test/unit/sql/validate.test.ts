@@ -13,6 +13,7 @@ import {
   validateIpAddress,
   validateLoginName,
   validatePassword,
+  validatePasswordPolicy,
   validatePort,
   validateSubject,
   validateSysname,
@@ -165,5 +166,29 @@ describe("validateFilePath", () => {
   it("accepts any non-empty path without NUL", () => {
     expect(validateFilePath("C:\\certs\\o'brien.cer")).toBeUndefined();
     expect(validateFilePath("")).toMatch(/empty/);
+  });
+});
+
+describe("validatePasswordPolicy (Microsoft's Password Policy page: what CREATE MASTER KEY and CHECK_POLICY logins must meet)", () => {
+  it.each([
+    ["Str0ng!Passw0rd", undefined],
+    ["abcdEFGH", "has characters from 2 of the four categories SQL Server's password policy counts (A–Z, a–z, 0–9, other characters); it needs three (error 15118 at up)"],
+    ["password", "has characters from 1 of the four categories SQL Server's password policy counts (A–Z, a–z, 0–9, other characters); it needs three (error 15118 at up)"],
+    ["abcd1234!", undefined],
+    ["ABCD1234!", undefined],
+    ["Ab1!xyz", "is 7 characters long; SQL Server's password policy needs at least 8 (error 15116 at up)"],
+    // Only Latin letters count as upper / lower case: accented and Cyrillic letters are "other".
+    ["Éééééé1!", "has characters from 2 of the four categories SQL Server's password policy counts (A–Z, a–z, 0–9, other characters); it needs three (error 15118 at up)"],
+    ["ПарольПароль1!", "has characters from 2 of the four categories SQL Server's password policy counts (A–Z, a–z, 0–9, other characters); it needs three (error 15118 at up)"],
+    ["A".repeat(60) + "a".repeat(60) + "12345678", undefined],
+    ["A".repeat(60) + "a".repeat(60) + "123456789", "is 129 characters long; SQL Server accepts at most 128, so shorten it"],
+  ])("%s", (password, reason) => {
+    expect(validatePasswordPolicy(password)).toBe(reason);
+  });
+
+  it("refuses a login's name inside its password (case-insensitive, names of three or more characters)", () => {
+    expect(validatePasswordPolicy("x-PEER_b-Passw0rd!", "peer_b")).toBe("contains the login's name, which SQL Server's password policy refuses (error 15118 at up)");
+    expect(validatePasswordPolicy("ab-Passw0rd!", "ab")).toBeUndefined();
+    expect(validatePasswordPolicy("Str0ng!Passw0rd", "peer_b")).toBeUndefined();
   });
 });
