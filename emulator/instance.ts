@@ -37,6 +37,12 @@ export interface EmulatorOptions {
    * mirroring endpoint's (listening, port in use, refused connections). Default: discarded.
    */
   log?: (line: string) => void;
+  /**
+   * Severity to raise message N with instead of the emulator's, e.g. `{ 15313: 10 }` to send the
+   * wrong-password message as Microsoft's message table lists it (informational: the statement does
+   * nothing, the client sees no error). Default: none. See EngineOptions.messageSeverities.
+   */
+  messageSeverities?: Readonly<Record<number, number>>;
 }
 
 /** What an instance has been asked to do, for round-trip assertions and benchmarks. */
@@ -205,6 +211,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorI
       ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
       backupDir,
       ...(options.now !== undefined ? { now: options.now } : {}),
+      ...(options.messageSeverities !== undefined ? { messageSeverities: options.messageSeverities } : {}),
       // The instance's own TDS port is taken: an endpoint cannot listen on it (7890).
       portInUse: (p) => p === server?.port,
       mirroringConnections: () => hadr.connectionRows(),

@@ -151,6 +151,8 @@ export interface PermissionStatement {
   withGrantOption: boolean;
   grantOptionFor: boolean;
   cascade: boolean;
+  /** `AS login`: the login whose right to grant is used, and the grantor recorded. */
+  asLogin?: string;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -25,6 +25,8 @@ export interface InstanceServices {
   connectedLogins(): Set<number>;
   /** The established endpoint connections (sys.dm_db_mirroring_connections); none without a network layer. */
   mirroringConnections(): MirroringConnectionRow[];
+  /** Severity a message is raised with instead of the table's, by number (see EngineOptions.messageSeverities). */
+  messageSeverities: Readonly<Record<number, number>>;
 }
 
 /** Session settings changed by SET. */
@@ -45,6 +47,8 @@ export interface SessionSettings {
 export interface OpenedMasterKey {
   keyGuid: string;
   key: Buffer;
+  /** When OPEN MASTER KEY ran (`sys.openkeys.opened_date`). */
+  openedAt: Date;
 }
 
 /** The parts of a session statements read or change. */

@@ -68,6 +68,16 @@ export interface EngineOptions {
    * emulator/hadr, supplies them). Default: none.
    */
   mirroringConnections?: () => MirroringConnectionRow[];
+  /**
+   * Raises message N with severity S instead of the table's, e.g. `{ 15313: 10 }`. Microsoft's
+   * message table lists 15313, 15557, 15558, 15559 (and other crypto messages) with severity 10,
+   * while real servers are reported to stop the statement with 16, which is the emulator's default;
+   * this lets a client be tested against both. A statement whose error is overridden to 10 or less
+   * still does nothing (its changes are undone), but the message reaches the client as an
+   * informational message, the batch goes on and @@ERROR is 0: exactly what a client sees from a
+   * severity-10 message. Default: none.
+   */
+  messageSeverities?: Readonly<Record<number, number>>;
 }
 
 /** The instance's DATABASE_MIRRORING endpoint as the network layer needs it (a copy). */
@@ -198,6 +208,7 @@ export class Engine {
       backupDir,
       portInUse: o.portInUse ?? (() => false),
       mirroringConnections: o.mirroringConnections ?? (() => []),
+      messageSeverities: { ...(o.messageSeverities ?? {}) },
     };
     const core = new EngineCore(new Catalog(state), services, o.dataDir);
     core.markDirty();

@@ -78,7 +78,8 @@ const MESSAGES: Record<number, MessageDefinition> = {
   7863: { severity: 16, state: 1, text: "The endpoint was not changed. The ALTER ENDPOINT statement did not contain any values to modify or update." },
   7869: { severity: 16, state: 1, text: "The endpoint name '%s' is reserved for used by SQL. Endpoint names cannot begin with '%s'." },
   7873: { severity: 16, state: 1, text: 'The endpoint "%s" is a built-in endpoint and cannot be dropped. Use the protocol configuration utilities to ADD or DROP Transact-SQL endpoints.' },
-  // Listed with severity 20 (connection-fatal); raised with 16 so a typo in LISTENER_IP does not drop the connection.
+  // 7887 and 7888 are listed with severity 20 (connection-fatal); raised with 16 so a typo in LISTENER_IP does not drop the connection.
+  7887: { severity: 16, state: 1, text: "The IPv6 address specified is not supported. Only addresses that are in their numeric, canonical form are supported for listening." },
   7888: { severity: 16, state: 1, text: "The IPv6 address specified is not supported. The server may not be configured to allow for IPv6 connectivity, or the address may not be in a recognized IPv6 format." },
   7890: { severity: 16, state: 1, text: "An error occurred while attempting to register the endpoint '%s'. One or more of the ports specified in the CREATE ENDPOINT statement may be bound to another process. Attempt the statement again with a different port or use netstat to find the application currently using the port and resolve the conflict." },
   8120: { severity: 16, state: 1, text: "Column '%s' is invalid in the select list because it is not contained in either an aggregate function or the GROUP BY clause." },

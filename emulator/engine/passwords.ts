@@ -34,14 +34,16 @@ export function verifyLoginPassword(hash: Buffer, password: string): boolean {
 export const MAX_PASSWORD_LENGTH = 128;
 
 /**
- * Applies the Windows password policy as SQL Server on Linux documents it (and Windows' default
- * complexity rule): 8–128 characters, three of four character classes (upper, lower, digit, other),
- * and not containing the login name. Throws 15116 / 15117 / 15118.
+ * Applies SQL Server's documented password complexity (Microsoft's "Password Policy" page): 8–128
+ * characters, characters from three of the four categories Latin upper case (A–Z), Latin lower
+ * case (a–z), base-10 digits (0–9) and non-alphanumeric characters, and not containing the login
+ * name. Assumption: every character outside A–Z, a–z, 0–9 (a non-Latin letter too) counts as
+ * non-alphanumeric. Throws 15116 / 15117 / 15118.
  */
 export function checkPasswordPolicy(password: string, loginName?: string): void {
   if (password.length > MAX_PASSWORD_LENGTH) fail(15117);
   if (password.length < 8) fail(15116);
-  const classes = [/\p{Lu}/u, /\p{Ll}/u, /\p{Nd}/u, /[^\p{Lu}\p{Ll}\p{Nd}]/u].filter((re) => re.test(password)).length;
+  const classes = [/[A-Z]/, /[a-z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((re) => re.test(password)).length;
   if (classes < 3) fail(15118);
   if (loginName && loginName.length >= 3 && password.toLowerCase().includes(loginName.toLowerCase())) fail(15118);
 }

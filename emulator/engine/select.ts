@@ -138,7 +138,7 @@ export function compileSelect(q: SelectStatement, outer: Scope): CompiledSelect 
   return {
     columns,
     run(ctx, parent, limit) {
-      const viewCtx = { catalog: ctx.catalog, viewer: ctx.viewer, instance: ctx.instance };
+      const viewCtx = { catalog: ctx.catalog, viewer: ctx.viewer, instance: ctx.instance, session: ctx.session };
       const data = sources.map((s) => s.view.rows(viewCtx));
       let envs: RowEnv[] = sources.length ? data[0]!.map((r) => ({ rows: [r], parent })) : [{ rows: [], parent }];
       joins.forEach((join, k) => {

@@ -175,7 +175,15 @@ export class Session implements SessionHandle {
       journal.rollback();
       if (!(e instanceof SqlError)) throw e;
       run.outcomes.splice(before);
-      return this.reportError(e, s.line, run.outcomes) === "abort" ? "abort" : this.afterError(run);
+      const severity = this.core.services.messageSeverities[e.sql.number];
+      if (severity !== undefined && severity <= 10 && e.scope === "statement") {
+        // An informational message: the statement did nothing, yet the client sees no error.
+        run.outcomes.push({ kind: "info", info: { ...e.sql, class: severity, line: e.sql.line || s.line } }, { kind: "done" });
+        this.state.lastError = 0;
+        return "next";
+      }
+      const raised = severity === undefined ? e : new SqlError({ ...e.sql, class: severity }, e.scope, e.preceding);
+      return this.reportError(raised, s.line, run.outcomes) === "abort" ? "abort" : this.afterError(run);
     } finally {
       await this.core.settle();
     }

@@ -5,6 +5,7 @@
  * A login that is not sysadmin sees only the rows metadata visibility would show it.
  */
 import type { Column, ColumnType, SqlValue } from "../results";
+import type { SessionState } from "./context";
 import type { Catalog, CertificateRecord, EndpointRecord, LoginRecord, PermissionRecord, UserRecord } from "./catalog";
 import type { InstanceServices } from "./context";
 import {
@@ -40,6 +41,8 @@ export interface ViewContext {
   viewer: Viewer;
   /** The instance's live facts, for dynamic management views (absent in catalog snapshots). */
   instance?: InstanceServices;
+  /** The querying session (sys.openkeys); absent for catalog snapshots, which see no open keys. */
+  session?: Pick<SessionState, "openedMasterKey">;
 }
 
 /** A catalog view: its columns and a row source. */
@@ -111,6 +114,29 @@ const symmetricKeys = defineView<SymmetricKeyRow>(
     ["provider_type", nvarchar(120), () => null],
     ["cryptographic_provider_guid", guid, () => null],
     ["cryptographic_provider_algid", varbinary(32), () => null],
+  ],
+);
+
+/**
+ * sys.openkeys: keys open in the querying session. Only OPEN MASTER KEY counts (assumption: a DMK
+ * decrypted automatically through its service-master-key copy is not listed), and only while the key
+ * is the one that was opened (REGENERATE keeps it open under its new GUID, DROP closes it).
+ */
+const openKeys = defineView<{ guid: string; opened: Date }>(
+  "sys.openkeys",
+  ({ catalog, session }) => {
+    const opened = session?.openedMasterKey;
+    const mk = catalog.state.masterKey;
+    return opened && mk && opened.keyGuid === mk.keyGuid ? [{ guid: mk.keyGuid, opened: opened.openedAt }] : [];
+  },
+  [
+    ["database_id", int, () => 1],
+    ["database_name", sysname, () => "master"],
+    ["key_id", int, () => MASTER_KEY_ID],
+    ["key_name", sysname, () => MASTER_KEY_NAME],
+    ["key_guid", varbinary(16), (r) => guidBytes(r.guid)],
+    ["opened_date", datetime, (r) => r.opened],
+    ["status", int, () => 1],
   ],
 );
 
@@ -419,6 +445,7 @@ export const VIEWS: ReadonlyMap<string, CatalogView> = new Map(
   [
     symmetricKeys,
     keyEncryptions,
+    openKeys,
     certificates,
     databases,
     endpoints,

@@ -12,7 +12,7 @@ import {
   parseUtcDate,
   validateCertificateDates,
   validateLoginName,
-  validatePassword,
+  validatePasswordPolicy,
   validatePort,
   validateSubject,
   validateSysname,
@@ -142,7 +142,7 @@ export function instanceSettingsProblems(inst: Omit<InstanceShape, "name" | "enc
   const s = inst.settings ?? {};
   if (inst.server !== undefined && inst.server.trim() === "") add("connection.server", "must be a host name or IP address");
   if (inst.port !== undefined) add("connection.port", validatePort(inst.port));
-  if (s.masterKeyPassword !== undefined) add("masterKeyPassword", validatePassword(s.masterKeyPassword, 128));
+  if (s.masterKeyPassword !== undefined) add("masterKeyPassword", validatePasswordPolicy(s.masterKeyPassword));
   if (s.endpointName !== undefined) {
     add("endpoint.name", validateSysname(s.endpointName));
     if (s.endpointName.startsWith("##")) add("endpoint.name", "must not start with ##: SQL Server reserves that prefix for system endpoints (7869)");

@@ -7,6 +7,7 @@ import {
   parseUtcDate,
   validateLoginName,
   validatePassword,
+  validatePasswordPolicy,
   validatePort,
   validateSysname,
 } from "../sql";
@@ -45,14 +46,15 @@ export class Checker {
   }
 
   /** A secret string (password); never echoed in the reason. */
-  password(key: string, opts: { required?: boolean; maxLength?: number } = {}): unknown {
+  password(key: string, opts: { required?: boolean; maxLength?: number; policy?: { accountName?: string } } = {}): unknown {
     const v = this.news[key];
     if (isUnknown(v)) return v;
     if (v === undefined || v === null) {
       if (opts.required) this.fail(key, "is required");
       return undefined;
     }
-    const reason = validatePassword(v, opts.maxLength);
+    // SQL Server's documented password policy, where the statement applies it (see validatePasswordPolicy).
+    const reason = opts.policy !== undefined ? validatePasswordPolicy(v, opts.policy.accountName) : validatePassword(v, opts.maxLength);
     if (reason) this.fail(key, reason);
     return v;
   }

@@ -18,7 +18,7 @@ export interface EndpointPermissionArgs {
 
 /** CONNECT on a DATABASE_MIRRORING endpoint for one login. */
 export class EndpointPermission extends MssqlResource {
-  /** `sys.server_permissions.state_desc`: `GRANT`, `GRANT_WITH_GRANT_OPTION`, or `DENY` after out-of-band drift. */
+  /** `sys.server_permissions.state_desc`: `GRANT`, `GRANT_WITH_GRANT_OPTION`, or `DENY` / `REVOKE` after out-of-band drift. */
   declare readonly state: pulumi.Output<string>;
 
   constructor(name: string, args: EndpointPermissionArgs, opts?: pulumi.CustomResourceOptions) {
@@ -31,11 +31,11 @@ export class EndpointPermission extends MssqlResource {
   }
 }
 
-const STATE_DESC: Record<EndpointPermissionRecord["state"], string> = { G: "GRANT", W: "GRANT_WITH_GRANT_OPTION", D: "DENY" };
+const STATE_DESC: Record<EndpointPermissionRecord["state"], string> = { G: "GRANT", W: "GRANT_WITH_GRANT_OPTION", D: "DENY", R: "REVOKE" };
 
-/** Drift: a DENY put in place out of band, which the GRANT replaces. */
+/** Drift: a DENY (or a revoked row, which grants nothing) put in place out of band, which the GRANT replaces. */
 function denied(state: Props): boolean {
-  return state.state === "DENY";
+  return state.state === "DENY" || state.state === "REVOKE";
 }
 
 function specOf(props: Props) {

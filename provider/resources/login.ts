@@ -106,8 +106,10 @@ export const loginProvider: pulumi.dynamic.ResourceProvider = {
     const c = new Checker(news);
     const connection = checkConnection(news.connection, c.failures);
     const name = c.sysname("name", { required: true, login: true });
-    c.password("password", { maxLength: 128 });
     const checkPolicy = c.boolean("checkPolicy", true);
+    // CHECK_POLICY = ON (the default) applies SQL Server's password policy; OFF only the 128-character limit.
+    const policy = checkPolicy === false ? undefined : { ...(typeof name === "string" ? { accountName: name } : {}) };
+    c.password("password", { maxLength: 128, ...(policy !== undefined ? { policy } : {}) });
     return { inputs: { ...news, connection, name, checkPolicy }, failures: c.failures };
   },
 

@@ -108,7 +108,8 @@ export const masterKeyProvider: pulumi.dynamic.ResourceProvider = {
   async check(_olds, news) {
     const c = new Checker(news);
     const connection = checkConnection(news.connection, c.failures);
-    const password = c.password("password", { required: true, maxLength: 128 });
+    // CREATE / ALTER MASTER KEY: "password must meet the Windows password policy requirements of the computer".
+    const password = c.password("password", { required: true, policy: {} });
     const adopt = c.boolean("adopt", true);
     return { inputs: { ...news, connection, password, adopt }, failures: c.failures };
   },

@@ -8,6 +8,7 @@ import {
   dropEndpoint,
   endpointChanges,
   endpointSpecFromRecord,
+  parseListenerAddress,
   readEndpoint,
   readMirroringEndpoint,
   updateEndpoint,
@@ -162,6 +163,13 @@ function alteredProperties(olds: Props, news: Props): string[] {
   return altered;
 }
 
+/** The catalog's `ip_address` as the program writes it: `ALL` for NULL, IPv6 in canonical form (what check stores). */
+function listenerIpOf(ipAddress: string | null): string {
+  if (ipAddress === null) return "ALL";
+  const parsed = parseListenerAddress(ipAddress);
+  return typeof parsed === "string" || parsed.kind === "all" ? ipAddress : parsed.address;
+}
+
 function outputs(inputs: Props, record: EndpointView, adopted: boolean, original: EndpointSpec | undefined): Props {
   const host = (inputs.endpointHost as string | undefined) ?? inputs.connection.server;
   return {
@@ -169,7 +177,7 @@ function outputs(inputs: Props, record: EndpointView, adopted: boolean, original
     name: record.name,
     endpointId: record.endpointId,
     port: record.port,
-    listenerIp: record.ipAddress ?? "ALL",
+    listenerIp: listenerIpOf(record.ipAddress),
     certificateName: record.certificateName,
     encryption: record.encryption,
     // With encryption DISABLED the catalog has no algorithm; keep the declared one so diffs stay quiet.

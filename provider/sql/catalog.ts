@@ -12,10 +12,13 @@ import type {
   EncryptionAlgorithm,
   EndpointAuthentication,
   EndpointEncryption,
+  EndpointGrants,
+  EndpointPermissionName,
   EndpointPermissionRecord,
   EndpointRecord,
   LoginRecord,
   MasterKeyRecord,
+  PermissionState,
   UserRecord,
 } from "./records";
 import { bytes, dateTime, flag, flagOrNull, hex, hexOrNull, integer, oneOf, text, textOrNull } from "./rows";
@@ -212,7 +215,45 @@ export function endpointPermissionQuery(endpointName: string, loginName: string)
     (row) => ({
       endpointName: text(row, "endpoint_name"),
       loginName: text(row, "login_name"),
-      state: oneOf(row, "state", ["G", "W", "D"] as const),
+      state: oneOf(row, "state", PERMISSION_STATES),
     }),
   );
+}
+
+const PERMISSION_STATES: readonly PermissionState[] = ["G", "W", "D", "R"];
+const ENDPOINT_PERMISSIONS: readonly EndpointPermissionName[] = ["CONNECT", "ALTER", "CONTROL", "TAKE OWNERSHIP", "VIEW DEFINITION"];
+
+/**
+ * Every permission on the endpoint with this id (all grantees, grantors, states), then the
+ * connecting login. An ownership transfer drops them all on SQL Server, so they are read first
+ * and put back (see buildTransferEndpointOwnership).
+ */
+export function endpointGrantsQuery(endpointId: number): CatalogQuery<EndpointGrants> {
+  return {
+    statements: [
+      statement(
+        "SELECT SUSER_NAME(p.grantee_principal_id) AS grantee, SUSER_NAME(p.grantor_principal_id) AS grantor, " +
+          "IS_SRVROLEMEMBER(N'sysadmin', SUSER_NAME(p.grantor_principal_id)) AS grantor_is_sysadmin, p.permission_name, p.type, p.state " +
+          "FROM master.sys.server_permissions AS p WHERE p.class = 105 AND p.major_id = @endpointId",
+        { endpointId: { type: "int", value: endpointId } },
+      ),
+      statement("SELECT SUSER_NAME() AS connecting_login"),
+    ],
+    resultCount: 2,
+    map([rows, me]) {
+      const login = me?.[0];
+      if (login === undefined) throw new TypeError("unexpected catalog result: SUSER_NAME() returned no row");
+      return {
+        connectingLogin: text(login, "connecting_login"),
+        grants: (rows ?? []).map((row) => ({
+          grantee: text(row, "grantee"),
+          grantor: textOrNull(row, "grantor"),
+          grantorIsSysadmin: row.grantor_is_sysadmin === 1,
+          permission: oneOf(row, "permission_name", ENDPOINT_PERMISSIONS),
+          type: text(row, "type").trim(),
+          state: oneOf(row, "state", PERMISSION_STATES),
+        })),
+      };
+    },
+  };
 }

@@ -40,6 +40,7 @@ export { binaryLiteral, formatDateTime, quoteIdentifier, quoteString } from "./q
 export {
   assertSysname,
   assertValid,
+  canonicalIpv6,
   canonicalUtc,
   endpointPortWarning,
   MAX_LOGIN_PASSWORD_LENGTH,
@@ -55,6 +56,8 @@ export {
   validateIpAddress,
   validateLoginName,
   validatePassword,
+  validatePasswordPolicy,
+  MIN_POLICY_PASSWORD_LENGTH,
   validatePort,
   validateSubject,
   validateSysname,
@@ -66,6 +69,7 @@ export type * from "./records";
 export {
   certificateNamesByThumbprintQuery,
   certificateQuery,
+  endpointGrantsQuery,
   endpointPermissionQuery,
   endpointQuery,
   loginQuery,
@@ -79,6 +83,7 @@ export {
 export * from "./statements/masterKey";
 export * from "./statements/certificate";
 export * from "./statements/endpoint";
+export * from "./statements/endpointOwnership";
 export * from "./statements/login";
 export * from "./statements/user";
 export * from "./statements/permission";

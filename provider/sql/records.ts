@@ -135,6 +135,39 @@ export interface EndpointPermissionRecord {
   endpointName: string;
   /** Login (grantee) the permission is for. */
   loginName: string;
-  /** `state`: G = granted, W = granted WITH GRANT OPTION, D = denied. */
-  state: "G" | "W" | "D";
+  /**
+   * `state`: G = granted, W = granted WITH GRANT OPTION, D = denied, R = revoked (listed by
+   * `sys.server_permissions`; it grants nothing).
+   */
+  state: PermissionState;
+}
+
+/** `sys.server_permissions.state`: G grant, W grant WITH GRANT OPTION, D deny, R revoke. */
+export type PermissionState = "G" | "W" | "D" | "R";
+
+/** The permissions a DATABASE_MIRRORING endpoint can carry (`sys.server_permissions.permission_name`, class 105). */
+export type EndpointPermissionName = "CONNECT" | "ALTER" | "CONTROL" | "TAKE OWNERSHIP" | "VIEW DEFINITION";
+
+/** One row of `sys.server_permissions` on an endpoint (class 105): any permission, grantee and grantor. */
+export interface EndpointGrantRecord {
+  /** Grantee (`SUSER_NAME(grantee_principal_id)`): a login, or a server role such as `public`. */
+  grantee: string;
+  /** Grantor (`SUSER_NAME(grantor_principal_id)`); null when it cannot be resolved. */
+  grantor: string | null;
+  /** Whether the grantor is a member of sysadmin (`IS_SRVROLEMEMBER`), so it keeps the right to grant after an owner change. */
+  grantorIsSysadmin: boolean;
+  /** `permission_name`. */
+  permission: EndpointPermissionName;
+  /** `type`, e.g. `CO` for CONNECT (padded by SQL Server; trimmed here). */
+  type: string;
+  /** `state`. */
+  state: PermissionState;
+}
+
+/** Every permission on one endpoint, and the login the connection runs as (`SUSER_NAME()`). */
+export interface EndpointGrants {
+  /** The rows, in catalog order. */
+  grants: EndpointGrantRecord[];
+  /** `SUSER_NAME()`: the grantor SQL Server records for anything this connection grants without `AS`. */
+  connectingLogin: string;
 }

@@ -82,6 +82,39 @@ export function validatePassword(value: unknown, maxLength?: number): string | u
   return undefined;
 }
 
+/** The shortest password SQL Server's password policy accepts (Password Policy, "Password Complexity"). */
+export const MIN_POLICY_PASSWORD_LENGTH = 8;
+
+/**
+ * SQL Server's documented password complexity (Microsoft's "Password Policy" page, which CREATE /
+ * ALTER MASTER KEY and CREATE LOGIN … CHECK_POLICY = ON defer to: "must meet the Windows password
+ * policy requirements of the computer"): at least 8 and at most 128 characters, characters from three
+ * of the four categories Latin upper case (A–Z), Latin lower case (a–z), digits (0–9) and
+ * non-alphanumeric characters (anything else), and, for a login, not containing its name (checked,
+ * as Windows does, for names of three or more characters, case-insensitively). The host's own policy
+ * may demand more (a longer minimum, say): that is only known to the server, so this is the
+ * documented minimum. Returns a reason (never echoing the password), or undefined.
+ */
+export function validatePasswordPolicy(value: unknown, accountName?: string): string | undefined {
+  const reason = validatePassword(value, MAX_LOGIN_PASSWORD_LENGTH);
+  if (reason !== undefined) return reason;
+  const text = value as string;
+  if (text.length < MIN_POLICY_PASSWORD_LENGTH) {
+    return `is ${text.length} characters long; SQL Server's password policy needs at least ${MIN_POLICY_PASSWORD_LENGTH} (error 15116 at up)`;
+  }
+  const classes = [/[A-Z]/, /[a-z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((re) => re.test(text)).length;
+  if (classes < 3) {
+    return (
+      `has characters from ${classes} of the four categories SQL Server's password policy counts (A–Z, a–z, 0–9, other characters); ` +
+      "it needs three (error 15118 at up)"
+    );
+  }
+  if (accountName !== undefined && accountName.length >= 3 && text.toLowerCase().includes(accountName.toLowerCase())) {
+    return "contains the login's name, which SQL Server's password policy refuses (error 15118 at up)";
+  }
+  return undefined;
+}
+
 /** A TCP port: an integer from 1 to 65535. */
 export function validatePort(value: unknown): string | undefined {
   if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 65535) {
@@ -106,15 +139,25 @@ const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]
 export type ListenerAddress = { kind: "all" } | { kind: "ipv4"; address: string } | { kind: "ipv6"; address: string };
 
 /**
+ * The canonical text of an IPv6 address (RFC 5952: lower case, no leading zeros, the longest run
+ * of zero groups as `::`), as the WHATWG URL serializer writes it; an embedded IPv4 part becomes
+ * hex. SQL Server listens only on IPv6 addresses in their canonical numeric form (error 7887).
+ */
+export function canonicalIpv6(address: string): string {
+  return new URL(`http://[${address}]/`).hostname.slice(1, -1);
+}
+
+/**
  * Parses a listener address: `ALL` (any case), dotted-quad IPv4 (no leading zeros, which some
- * parsers read as octal), or IPv6 without a zone (`%eth0` is not an address SQL Server takes).
- * Returns a reason string when it is none of these.
+ * parsers read as octal), or IPv6 without a zone (`%eth0` is not an address SQL Server takes),
+ * returned in canonical form ({@link canonicalIpv6}), so `fd00:0:0:0:0:0:0:5` is sent, stored and
+ * compared as `fd00::5`. Returns a reason string when it is none of these.
  */
 export function parseListenerAddress(value: unknown): ListenerAddress | string {
   if (typeof value !== "string") return `must be a string: ALL, an IPv4 or an IPv6 address (got ${typeof value})`;
   if (value.toUpperCase() === "ALL") return { kind: "all" };
   if (IPV4.test(value)) return { kind: "ipv4", address: value };
-  if (!value.includes("%") && isIPv6(value)) return { kind: "ipv6", address: value.toLowerCase() };
+  if (!value.includes("%") && isIPv6(value)) return { kind: "ipv6", address: canonicalIpv6(value) };
   return `must be ALL, an IPv4 address like 10.0.0.5, or an IPv6 address like fd00::5 (got '${value}')`;
 }
 

@@ -97,6 +97,26 @@ const CASES: BadCase[] = [
     ],
   },
   {
+    title: "MasterKey: the password `password`, which SQL Server's password policy refuses (15118 at up, after other instances' objects exist)",
+    type: "MasterKey",
+    args: { connection: conn(0), password: "password" },
+    problems: [
+      "property password value {[secret]} has a problem: has characters from 1 of the four categories SQL Server's password policy counts (A–Z, a–z, 0–9, other characters); it needs three (error 15118 at up)",
+    ],
+  },
+  {
+    title: "Login: a 7-character password under CHECK_POLICY (the default)",
+    type: "Login",
+    args: { connection: conn(0), name: "mirroring_b_login", password: "Sh0rt!x" },
+    problems: ["property password value {[secret]} has a problem: is 7 characters long; SQL Server's password policy needs at least 8 (error 15116 at up)"],
+  },
+  {
+    title: "Login: a password containing the login's name",
+    type: "Login",
+    args: { connection: conn(0), name: "peer_login", password: "My-PEER_LOGIN-2024!" },
+    problems: ["property password value {[secret]} has a problem: contains the login's name, which SQL Server's password policy refuses (error 15118 at up)"],
+  },
+  {
     title: "Login: a 129-character name and an empty password",
     type: "Login",
     args: { connection: conn(0), name: c129, password: "" },

@@ -82,7 +82,7 @@ const CASES: TopologyCase[] = [
       replicas: Array.from({ length: 10 }, (_, i) => ({
         name: i === 0 ? "1st" : i === 1 ? "r2" : `r${i}`,
         connection: { server: `10.9.9.${i + 1}`, user: "sa", password: "x" },
-        masterKeyPassword: "x",
+        masterKeyPassword: "Marker-TenMK-4e1d!",
       })),
     }),
     problems: () => [
@@ -114,9 +114,18 @@ const CASES: TopologyCase[] = [
       "instance 'b': certificate.expiryDate expiry date 2020-01-01T00:00:00Z is in the past; an endpoint cannot use an expired certificate",
       "instance 'c': connection.server must be a host name or IP address",
       "instance 'c': connection.port must be an integer from 1 to 65535 (got 0)",
+      "instance 'c': masterKeyPassword is 1 characters long; SQL Server's password policy needs at least 8 (error 15116 at up)",
       "instance 'c': certificate.validityDays must be a whole number from 1 to 36500, got 0",
       "instance 'c': certificate.validityDays cannot be combined with certificate.expiryDate: give one of them",
       "instance 'c': certificate.expiryDate expiry date 2031-01-01T00:00:00Z must be after the start date 2031-02-01T00:00:00Z",
+    ],
+  },
+  {
+    title: "master-key passwords SQL Server's password policy refuses, given as plain strings",
+    args: () => ({ replicas: [spec("a", 0, { masterKeyPassword: "password", endpoint: { port: 5022 } }), spec("b", 1, { masterKeyPassword: "Ab1!", endpoint: { port: 5023 } })] }),
+    problems: () => [
+      "instance 'a': masterKeyPassword has characters from 1 of the four categories SQL Server's password policy counts (A–Z, a–z, 0–9, other characters); it needs three (error 15118 at up)",
+      "instance 'b': masterKeyPassword is 4 characters long; SQL Server's password policy needs at least 8 (error 15116 at up)",
     ],
   },
   {

@@ -98,4 +98,44 @@ describe("CertificateBackup", () => {
     expect(error).toMatchObject({ name: "SqlServerError", number: 15240, operation: "back up", objectName: "c1" });
     expect((error as Error).message).toContain("BACKUP CERTIFICATE never overwrites: the file must not exist yet");
   });
+
+  describe("a resumed backup (an earlier run's reply was lost) that meets 15240 examines the file instead of assuming it is its own", () => {
+    const resumed = async (file: string) => {
+      const backup = new Driven("CertificateBackup");
+      const { inputs } = await backup.check({ connection: connectionOf(a), certificateName: "c1", file });
+      backup.id = `127.0.0.1:${a.port}/certificate-backup/c1/${file}`;
+      backup.inputs = inputs;
+      backup.state = { ...inputs, createPending: true };
+      return { backup, inputs };
+    };
+
+    it("the earlier attempt's file (it holds this master's certificate): done", async () => {
+      await sa(a, "BACKUP CERTIFICATE c1 TO FILE = 'resumed.cer'");
+      const { backup, inputs } = await resumed("resumed.cer");
+      const finished = await cost(a, () => backup.update(inputs));
+      // The BACKUP (15240), then the file loaded under a temporary name (15232: master has that certificate).
+      expect(finished.requests).toBe(3);
+      expect(backup.state).toMatchObject({ thumbprint: String(rowOf(a, "sys.certificates", "name", "c1").thumbprint).slice(2) });
+      expect(catalogOf(a)["sys.certificates"]!.filter((c) => String(c.name).startsWith("pulumi_backup_probe_"))).toEqual([]);
+    });
+
+    it("a file holding another certificate: the error stands, naming what was found; the probe leaves nothing behind", async () => {
+      await sa(b, "CREATE CERTIFICATE other ENCRYPTION BY PASSWORD = N'Marker-Other-key!1' WITH SUBJECT = 'someone else'");
+      await sa(b, "BACKUP CERTIFICATE other TO FILE = 'foreign.cer'");
+      await copyFile(path.join(b.backupDir, "foreign.cer"), path.join(a.backupDir, "foreign.cer"));
+      const before = catalogOf(a);
+      const { backup, inputs } = await resumed("foreign.cer");
+      const error = await backup.update(inputs).catch((e: unknown) => e);
+      expect(error).toMatchObject({ name: "SqlServerError", code: "EBACKUPFILE" });
+      expect((error as Error).message).toContain("the file at that path holds another certificate, so it is not the earlier attempt's backup");
+      expect(catalogOf(a)).toEqual(before);
+    });
+
+    it("a path SQL Server cannot write (15240 with no file there): the error stands", async () => {
+      const { backup, inputs } = await resumed("no-such-folder/c1.cer");
+      const error = await backup.update(inputs).catch((e: unknown) => e);
+      expect(error).toMatchObject({ name: "SqlServerError", code: "EBACKUPFILE" });
+      expect((error as Error).message).toContain("holds no certificate SQL Server can read (or is missing)");
+    });
+  });
 });

@@ -175,3 +175,81 @@ describe("MasterKey adoption", () => {
     await sa(a, "DROP MASTER KEY");
   });
 });
+
+describe("MasterKey: a new password while the service-master-key copy is missing", () => {
+  it.each([
+    ["after a refresh saw the copy gone", true],
+    ["before any refresh (state still says the copy is there)", false],
+  ])("one update changes the password and repairs the copy (%s)", async (_case, refresh) => {
+    const base = catalogOf(a);
+    const mk = new Driven("MasterKey");
+    await mk.create(args(a, MK1));
+    await sa(a, "ALTER MASTER KEY DROP ENCRYPTION BY SERVICE MASTER KEY");
+    if (refresh) expect(await mk.read()).toBe(true);
+    const plan = await mk.plan(args(a, MK2));
+    expect(plan.diff).toEqual(UPDATE);
+    // Without the copy the key does not open by itself: the change opens it with the old password first.
+    await mk.update(plan.inputs);
+    expect(mk.state).toMatchObject({ password: MK2, encryptedByServer: true });
+    expect(rowOf(a, "sys.databases", "name", "master").is_master_key_encrypted_by_server).toBe(true);
+    expect(await opensWith(a, MK2)).toBe(true);
+    expect(await opensWith(a, MK1)).toBe(15313);
+    expect((await mk.plan(args(a, MK2))).diff).toEqual(NO_CHANGE);
+    await mk.delete();
+    expect(catalogOf(a)).toEqual(base);
+  });
+});
+
+describe("MasterKey proofs do not depend on severity: 15313 / 15557 / 15558 raised at 10 (informational), as Microsoft's message table lists them", () => {
+  let ten: EmulatorInstance;
+  beforeAll(async () => {
+    [ten] = await startInstances(1, { namePrefix: "MK10", messageSeverities: { 15313: 10, 15557: 10, 15558: 10 } });
+    await warmPool(ten);
+  });
+  afterAll(() => stopInstances([ten]));
+
+  it("a pending create never drops a key its password does not open, even though the OPEN raises no error", async () => {
+    await sa(ten, "CREATE MASTER KEY ENCRYPTION BY PASSWORD = N'Marker-MK-dba-owned!9'");
+    const before = catalogOf(ten);
+    const mk = new Driven("MasterKey");
+    await mk.provider.delete(`127.0.0.1:${ten.port}/master-key`, { ...args(ten, MK1), adopted: true, createPending: true });
+    expect(catalogOf(ten)).toEqual(before);
+    // A pending create that resumes adopts it instead of claiming it.
+    mk.id = `127.0.0.1:${ten.port}/master-key`;
+    mk.state = { ...args(ten, MK1), adopted: true, createPending: true };
+    mk.inputs = args(ten, MK1);
+    const plan = await mk.plan(args(ten, MK1));
+    await mk.update(plan.inputs);
+    expect(mk.state).toMatchObject({ adopted: true });
+    expect(catalogOf(ten)).toEqual(before);
+    await sa(ten, "DROP MASTER KEY");
+  });
+
+  it("a key its password opens is proved its own (sys.openkeys) and dropped", async () => {
+    const base = catalogOf(ten);
+    await sa(ten, `CREATE MASTER KEY ENCRYPTION BY PASSWORD = N'${MK1}'`);
+    await new Driven("MasterKey").provider.delete(`127.0.0.1:${ten.port}/master-key`, { ...args(ten, MK1), adopted: true, createPending: true });
+    expect(catalogOf(ten)).toEqual(base);
+  });
+
+  it("a password change is proved, and a state password that no longer opens the key is an error, not a silent success", async () => {
+    const base = catalogOf(ten);
+    const mk = new Driven("MasterKey");
+    await mk.create(args(ten, MK1));
+    await mk.update((await mk.plan(args(ten, MK2))).inputs);
+    expect(await opensWith(ten, MK2)).toBe(true);
+    expect(rowsOfPasswords(ten)).toBe(1);
+    // Out of band: the password is changed behind the stack's back.
+    await sa(ten, `OPEN MASTER KEY DECRYPTION BY PASSWORD = N'${MK2}'; ALTER MASTER KEY ADD ENCRYPTION BY PASSWORD = N'Marker-MK-oob!7'; ALTER MASTER KEY DROP ENCRYPTION BY PASSWORD = N'${MK2}'; CLOSE MASTER KEY`);
+    const before = catalogOf(ten);
+    await expect(mk.update((await mk.plan(args(ten, "Marker-MK-7f3a-three!C3"))).inputs)).rejects.toThrow(/neither the password in state nor the new password opens it/);
+    expect(catalogOf(ten)).toEqual(before);
+    await sa(ten, "DROP MASTER KEY");
+    expect(catalogOf(ten)).toEqual(base);
+  });
+});
+
+/** How many password encryptions the DMK has. */
+function rowsOfPasswords(instance: EmulatorInstance): number {
+  return catalogOf(instance)["sys.key_encryptions"]!.filter((r) => r.crypt_type === "ESP2").length;
+}

@@ -98,7 +98,8 @@ describe("MirroringEndpoint lifecycle", () => {
     expect(same.diff).toEqual(NO_CHANGE);
     expect((await cost(a, () => ep.update(same.inputs))).requests).toBe(0);
 
-    // Each property in turn: a fresh read, then one request with the changed clauses and the read-back.
+    // Each property in turn: a fresh read, then one request with the changed clauses and the read-back
+    // (and, for the owner, the permissions read in between).
     const steps: Array<[Props, Record<string, unknown>, Props]> = [
       [{ port: THIRD_PORT }, { tcp: { port: THIRD_PORT } }, { port: THIRD_PORT, url: `TCP://127.0.0.1:${THIRD_PORT}` }],
       [{ listenerIp: "127.0.0.1" }, { tcp: { ip_address: "127.0.0.1" } }, { listenerIp: "127.0.0.1" }],
@@ -120,7 +121,8 @@ describe("MirroringEndpoint lifecycle", () => {
       const plan = await ep.plan(program);
       expect(plan.diff, JSON.stringify(change)).toEqual(UPDATE);
       const updated = await cost(a, () => ep.update(plan.inputs));
-      expect(updated.requests, JSON.stringify(change)).toBe(2);
+      // A new owner reads the endpoint's permissions first (ALTER AUTHORIZATION drops them; they are put back).
+      expect(updated.requests, JSON.stringify(change)).toBe("owner" in change ? 3 : 2);
       expected = { ...expected, ...change, ...outputChange };
       expect(ep.state).toEqual(expected);
       const now = endpointRows("hadr_endpoint");
@@ -188,6 +190,21 @@ describe("MirroringEndpoint drift", () => {
     expect(catalogOf(a)).toEqual(base);
   });
 
+  it("takes an IPv6 listener address in any valid form: canonical in DDL (else 7887), in state and on refresh, so no permanent drift", async () => {
+    const ep = new Driven("MirroringEndpoint");
+    await ep.create(args({ listenerIp: "FD00:0:0:0:0:0:0:5" }));
+    expect(endpointRows("hadr_endpoint").tcp).toMatchObject({ ip_address: "fd00::5" });
+    expect(ep.state.listenerIp).toBe("fd00::5");
+    expect(await ep.read()).toBe(true);
+    expect(ep.state.listenerIp).toBe("fd00::5");
+    expect((await ep.plan(args({ listenerIp: "fd00:0000::5" }))).diff).toEqual(NO_CHANGE);
+    const moved = await ep.plan(args({ listenerIp: "fd00::1:0:0:0:5" }));
+    expect(moved.diff).toEqual(UPDATE);
+    await ep.update(moved.inputs);
+    expect(endpointRows("hadr_endpoint").tcp).toMatchObject({ ip_address: "fd00:0:0:1::5" });
+    await ep.delete();
+  });
+
   it("reports an endpoint dropped out of band as gone", async () => {
     const ep = new Driven("MirroringEndpoint");
     await ep.create(args());
@@ -235,6 +252,28 @@ describe("MirroringEndpoint adoption", () => {
     expect(endpointRows("hadr_endpoint")).toEqual(original);
     expect(catalogOf(a)).toEqual(before);
     await sa(a, "DROP ENDPOINT hadr_endpoint");
+  });
+
+  it("adopting with an owner, and putting the original owner back on delete, keeps every permission on the endpoint (grants it never made included)", async () => {
+    await sa(a, EXISTING);
+    await sa(a, "CREATE LOGIN stack_owner WITH PASSWORD = N'Marker-Login-stack-own!1'; CREATE LOGIN peer_x WITH PASSWORD = N'Marker-Login-peer-x!1'; CREATE LOGIN peer_y WITH PASSWORD = N'Marker-Login-peer-y!1'");
+    await sa(a, "GRANT CONNECT ON ENDPOINT::hadr_endpoint TO peer_x WITH GRANT OPTION; GRANT CONNECT ON ENDPOINT::hadr_endpoint TO peer_y AS peer_x; DENY VIEW DEFINITION ON ENDPOINT::hadr_endpoint TO peer_y");
+    const before = catalogOf(a);
+    const permissions = () => catalogOf(a)["sys.server_permissions"]!.map((r) => JSON.stringify(r)).sort();
+    const found = permissions();
+    const ep = new Driven("MirroringEndpoint");
+    const created = await cost(a, () => ep.create(args({ adopt: true, owner: "stack_owner" })));
+    // Read the endpoint, read its permissions, then ALTER ENDPOINT + transfer + permissions put back + read-backs.
+    expect(created.requests).toBe(3);
+    expect(ep.state).toMatchObject({ owner: "stack_owner", adopted: true, original: expect.objectContaining({ owner: "ep_owner" }) });
+    expect(endpointRows("hadr_endpoint").endpoint.principal_id).toBe(principalId("stack_owner"));
+    expect(permissions()).toEqual(found);
+
+    await ep.delete();
+    expect(endpointRows("hadr_endpoint").endpoint.principal_id).toBe(principalId("ep_owner"));
+    expect(permissions()).toEqual(found);
+    expect(catalogDelta(before, catalogOf(a))).toEqual({});
+    await sa(a, "DROP ENDPOINT hadr_endpoint; DROP LOGIN stack_owner; DROP LOGIN peer_x; DROP LOGIN peer_y");
   });
 
   it("without adopt, refuses an existing endpoint of the same name and names the fix", async () => {

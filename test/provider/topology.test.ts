@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkHandshake, type EmulatorInstance, type HandshakeResult } from "../../emulator/index";
 import { planTopology, type PlannedInstance, type TopologyPlan } from "../../provider/components/plan";
 import { Driven, replaceOn, UPDATE, type Props } from "./driver";
-import { catalogOf, connectionOf, cost, rowsOf, startInstances, stopInstances, warmPool } from "./support";
+import { catalogOf, connectionOf, cost, rowsOf, sa, startInstances, stopInstances, warmPool } from "./support";
 import { reservePorts } from "../support/ports";
 
 /** One instance of a topology: its logical name, emulator and endpoint port. */
@@ -207,6 +207,47 @@ describe("database mirroring: two partners and a witness", () => {
     expect(deployment.trusts.find((t) => t.receiver === "principal" && t.peer === "mirror")!.certificate.state.name).toMatch(/^mirroring_mirror_peer_[0-9a-f]{8}$/);
 
     await deployment.destroy();
+    expect([...members.values()].map((m) => catalogOf(m.instance))).toEqual(before);
+  });
+});
+
+describe("an endpoint owner change (ALTER AUTHORIZATION drops every permission on the endpoint)", () => {
+  it("keeps every handshake accepted and sys.server_permissions exactly as it was; only the owner differs", async () => {
+    const members = membersOf(["principal", "mirror", "witness"], instances.slice(0, 3));
+    const shape = (name: string) => ({ name, server: "127.0.0.1", port: members.get(name)!.instance.port, endpointPort: members.get(name)!.endpointPort });
+    const plan = planTopology({ partners: [shape("principal"), shape("mirror")], witness: shape("witness") });
+    const before = [...members.values()].map((m) => catalogOf(m.instance));
+    const deployment = new Deployment(plan, members);
+    await deployment.deploy();
+    deployment.expectAllAccepted("deploy");
+    // A grant this stack never made, with a grantor of its own, must survive too.
+    const principal = members.get("principal")!.instance;
+    await sa(principal, "CREATE LOGIN dba_helper WITH PASSWORD = N'Marker-Login-dba-7f3a!1'; CREATE LOGIN endpoint_owner WITH PASSWORD = N'Marker-Login-own-7f3a!1'");
+    await sa(principal, "GRANT VIEW DEFINITION ON ENDPOINT::[hadr_endpoint] TO dba_helper WITH GRANT OPTION; DENY ALTER ON ENDPOINT::[hadr_endpoint] TO dba_helper");
+    for (const m of members.values()) if (m.instance !== principal) await sa(m.instance, "CREATE LOGIN endpoint_owner WITH PASSWORD = N'Marker-Login-own-7f3a!1'");
+    const permissionsBefore = [...members.values()].map((m) => catalogOf(m.instance)["sys.server_permissions"]);
+    const endpointsBefore = [...members.values()].map((m) => catalogOf(m.instance)["sys.endpoints"]);
+
+    for (const p of plan.instances) {
+      const ep = deployment.endpoints.get(p.name)!;
+      const change = await ep.plan({ ...deployment.endpointArgs(p), owner: "endpoint_owner" });
+      expect(change.diff).toEqual(UPDATE);
+      await ep.update(change.inputs);
+      expect(ep.state.owner).toBe("endpoint_owner");
+      deployment.expectAllAccepted(`the owner change on ${p.name}`);
+    }
+    const ownerId = (m: Member) => rowsOf(m.instance, "sys.server_principals", "name", "endpoint_owner")[0]!.principal_id;
+    const sorted = (rows: Array<Record<string, unknown>> | undefined) => (rows ?? []).map((r) => JSON.stringify(r)).sort();
+    expect([...members.values()].map((m) => sorted(catalogOf(m.instance)["sys.server_permissions"]))).toEqual(permissionsBefore.map(sorted));
+    expect([...members.values()].map((m) => catalogOf(m.instance)["sys.endpoints"])).toEqual(
+      endpointsBefore.map((rows, i) => rows!.map((r) => (Number(r.endpoint_id) >= 65536 ? { ...r, principal_id: ownerId([...members.values()][i]!) } : r))),
+    );
+    // Every EndpointPermission still reads as granted.
+    for (const t of deployment.trusts) expect(await t.permission.read(), `${t.peer} -> ${t.receiver}`).toBe(true);
+
+    await deployment.destroy();
+    await sa(principal, "DROP LOGIN dba_helper");
+    for (const m of members.values()) await sa(m.instance, "DROP LOGIN endpoint_owner");
     expect([...members.values()].map((m) => catalogOf(m.instance))).toEqual(before);
   });
 });

@@ -1,6 +1,10 @@
 /**
- * ALTER AUTHORIZATION ON CERTIFICATE::c TO user / ON ENDPOINT::e TO login: the owner changes; the
- * object and its permissions stay.
+ * ALTER AUTHORIZATION ON CERTIFICATE::c TO user / ON ENDPOINT::e TO login: the owner changes, and
+ * every permission on the entity is dropped. Microsoft's ALTER AUTHORIZATION page (Remarks): "If the
+ * target entity is not a database and the entity is being transferred to a new owner, all
+ * permissions on the target will be dropped." The emulator drops them even when the principal named
+ * is already the owner (the page does not say what happens then; the stricter reading is the one a
+ * client must survive). Certificates have no permissions in the subset, so only the owner changes.
  */
 import type { StatementBody } from "../ast";
 import { sameName } from "../collation";
@@ -25,4 +29,11 @@ export function executeAlterAuthorization(ctx: ExecContext, s: AlterAuthorizatio
   if (FIXED_SERVER_ROLES.some((r) => sameName(r.name, s.principal))) fail(15345, "endpoint");
   const login = ctx.catalog.loginByName(s.principal) ?? notFound("find", "login", s.principal);
   ctx.journal.assign(endpoint, "ownerId", login.id);
+  dropPermissionsOn(ctx, 105, endpoint.id);
+}
+
+/** Removes every sys.server_permissions row on one securable (class + major_id). */
+function dropPermissionsOn(ctx: ExecContext, classId: 105, majorId: number): void {
+  const permissions = ctx.catalog.state.permissions;
+  for (const p of permissions.filter((p) => p.classId === classId && p.majorId === majorId)) ctx.journal.remove(permissions, p);
 }

@@ -12,6 +12,7 @@ import { fail, notFound } from "../errors";
 import { hasEndpointPermission, hasServerPermission } from "../access";
 import { FIXED_SERVER_ROLES, SYSTEM_ENDPOINTS } from "../system";
 import { requireCertificate } from "./certificates";
+import { canonicalIpv6 } from "../ipv6";
 
 /** Endpoint names starting with this are reserved for SQL Server (7869). */
 export const RESERVED_ENDPOINT_PREFIX = "##";
@@ -37,6 +38,7 @@ function checkPort(ctx: ExecContext, port: number, name: string): void {
 function checkIp(ip: TcpOptions["ip"]): string | null {
   if (ip === undefined || ip === "ALL") return null;
   if (ip.family === 6 && isIP(ip.address) !== 6) fail(7888);
+  if (ip.family === 6 && canonicalIpv6(ip.address) !== ip.address) fail(7887);
   return ip.address;
 }
 

@@ -73,7 +73,7 @@ function regenerate(ctx: ExecContext, password: string, force: boolean): void {
     passwordEncryptions: [encryptWithPassword(newKey, password)],
     serviceKeyEncryption: mk.serviceKeyEncryption ? encryptWithKey(newKey, state.serviceMasterKey) : undefined,
   });
-  if (ctx.session.openedMasterKey) ctx.session.openedMasterKey = { keyGuid, key: newKey };
+  if (ctx.session.openedMasterKey) ctx.session.openedMasterKey = { keyGuid, key: newKey, openedAt: ctx.session.openedMasterKey.openedAt };
 }
 
 function addEncryption(ctx: ExecContext, password: string | undefined): void {
@@ -110,7 +110,7 @@ function openMasterKey(ctx: ExecContext, password: string): void {
   for (const blob of mk.passwordEncryptions) {
     const key = decryptWithPassword(blob, password);
     if (key) {
-      ctx.session.openedMasterKey = { keyGuid: mk.keyGuid, key };
+      ctx.session.openedMasterKey = { keyGuid: mk.keyGuid, key, openedAt: ctx.instance.now() };
       return;
     }
   }

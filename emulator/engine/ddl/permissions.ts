@@ -26,17 +26,27 @@ function resolveSecurable(ctx: ExecContext, s: PermissionStatement): { classId: 
 }
 
 /** A grantee: a login or `public`; other server roles cannot receive endpoint/server grants here. */
-function resolveGrantee(ctx: ExecContext, name: string, ownerId: number): number {
+function resolveGrantee(ctx: ExecContext, name: string, ownerId: number, grantorId: number): number {
   if (sameName(name, "public")) return PUBLIC_SERVER_ROLE_ID;
   if (FIXED_SERVER_ROLES.some((r) => sameName(r.name, name))) fail(4617);
   const login = ctx.catalog.loginByName(name) ?? notFound("find", "login", name);
-  if (login.id === SA_ID || login.id === ctx.session.loginId || login.id === ownerId) fail(4624);
+  if (login.id === SA_ID || login.id === ctx.session.loginId || login.id === ownerId || login.id === grantorId) fail(4624);
   return login.id;
 }
 
-/** Whether the session may grant `type` on the securable (sysadmin, owner, CONTROL, or WITH GRANT OPTION). */
-function mayGrant(ctx: ExecContext, classId: 100 | 105, majorId: number, ownerId: number, type: string): boolean {
-  const login = ctx.session.loginId;
+/**
+ * The grantor: the session's login, or the `AS` login. Using another login's right needs sysadmin
+ * here (IMPERSONATE is not modelled: 15247 otherwise); an unknown login is 15151.
+ */
+function resolveGrantor(ctx: ExecContext, s: PermissionStatement): number {
+  if (s.asLogin === undefined) return ctx.session.loginId;
+  const login = ctx.catalog.loginByName(s.asLogin) ?? notFound("find", "login", s.asLogin);
+  if (login.id !== ctx.session.loginId && !ctx.viewer.sysadmin) fail(15247);
+  return login.id;
+}
+
+/** Whether `login` may grant `type` on the securable (sysadmin, owner, CONTROL, or WITH GRANT OPTION). */
+function mayGrant(ctx: ExecContext, login: number, classId: 100 | 105, majorId: number, ownerId: number, type: string): boolean {
   if (isSysadmin(ctx.catalog, login) || ownerId === login) return true;
   if (classId === 105 && hasEndpointPermission(ctx.catalog, login, majorId, "CL")) return true;
   return ctx.catalog.state.permissions.some((p) => p.classId === classId && p.majorId === majorId && p.type === type && p.granteeId === login && p.state === "W");
@@ -46,8 +56,9 @@ function mayGrant(ctx: ExecContext, classId: 100 | 105, majorId: number, ownerId
 export function executePermission(ctx: ExecContext, s: PermissionStatement): void {
   const { classId, majorId, ownerId } = resolveSecurable(ctx, s);
   const types = s.permissions.map((p) => (classId === 105 ? ENDPOINT_PERMISSION_TYPES : SERVER_PERMISSION_TYPES)[p]!);
-  const grantees = s.principals.map((p) => resolveGrantee(ctx, p, ownerId));
-  for (const type of types) if (!mayGrant(ctx, classId, majorId, ownerId, type)) fail(4613);
+  const grantorId = resolveGrantor(ctx, s);
+  const grantees = s.principals.map((p) => resolveGrantee(ctx, p, ownerId, grantorId));
+  for (const type of types) if (!mayGrant(ctx, grantorId, classId, majorId, ownerId, type)) fail(4613);
   const list = ctx.catalog.state.permissions;
   for (const granteeId of grantees) {
     for (const type of types) {
@@ -65,16 +76,16 @@ export function executePermission(ctx: ExecContext, s: PermissionStatement): voi
         const state = s.withGrantOption || existing?.state === "W" ? "W" : "G";
         if (existing) {
           ctx.journal.assign(existing, "state", state);
-          ctx.journal.assign(existing, "grantorId", ctx.session.loginId);
+          ctx.journal.assign(existing, "grantorId", grantorId);
         } else {
-          const row: PermissionRecord = { classId, majorId, granteeId, grantorId: ctx.session.loginId, type, state };
+          const row: PermissionRecord = { classId, majorId, granteeId, grantorId, type, state };
           ctx.journal.insert(list, row);
         }
       } else if (s.action === "DENY") {
         if (existing) {
           ctx.journal.assign(existing, "state", "D");
-          ctx.journal.assign(existing, "grantorId", ctx.session.loginId);
-        } else ctx.journal.insert(list, { classId, majorId, granteeId, grantorId: ctx.session.loginId, type, state: "D" });
+          ctx.journal.assign(existing, "grantorId", grantorId);
+        } else ctx.journal.insert(list, { classId, majorId, granteeId, grantorId, type, state: "D" });
       } else if (existing) {
         if (s.grantOptionFor) {
           if (existing.state === "W") ctx.journal.assign(existing, "state", "G");

@@ -168,7 +168,17 @@ export function parsePermission(s: TokenStream): StatementBody {
   while (s.acceptOperator(",")) principals.push(parsePrincipal(s));
   const withGrantOption = action === "GRANT" && s.acceptWord("WITH", "GRANT", "OPTION");
   const cascade = action !== "GRANT" && s.acceptWord("CASCADE");
-  if (s.isWord("AS")) throw s.unsupported(`${action} … AS`);
-  const statement: PermissionStatement = { kind: "permission", action, permissions, endpoint, principals, withGrantOption, grantOptionFor, cascade };
+  const asLogin = s.acceptWord("AS") ? parsePrincipal(s) : undefined;
+  const statement: PermissionStatement = {
+    kind: "permission",
+    action,
+    permissions,
+    endpoint,
+    principals,
+    withGrantOption,
+    grantOptionFor,
+    cascade,
+    ...(asLogin !== undefined ? { asLogin } : {}),
+  };
   return statement;
 }

@@ -2,6 +2,7 @@
  * Certificates in `master`: the instance's own (generated, DMK-protected), peers' public
  * certificates (imported, owned by a peer user), owner changes, backups and drops.
  */
+import { randomBytes } from "node:crypto";
 import { certificateNamesByThumbprintQuery, certificateQuery } from "../catalog";
 import type { SqlClient } from "../client";
 import { conflictError, displayName, SqlServerError } from "../errors";
@@ -12,6 +13,7 @@ import {
   buildCreateCertificate,
   buildCreatePeerCertificate,
   buildDropCertificate,
+  buildProbeCertificateFile,
   certificateThumbprint,
   type CertificateBackupSpec,
   type CertificateSpec,
@@ -93,17 +95,37 @@ export async function changeCertificateOwner(client: SqlClient, current: Certifi
 
 /**
  * Writes `BACKUP CERTIFICATE` files on the server; one request. Not idempotent by nature: SQL
- * Server refuses an existing file (15240). A file that exists when the first attempt fails is
- * someone else's and the error stands; when 15240 comes only on a retry, or when
- * `options.resumed` (an earlier run's reply was lost), the earlier attempt wrote the file and the
- * backup is done.
+ * Server refuses an existing file (15240), and 15240 also means a bad path or missing permissions.
+ * A 15240 on the first attempt stands. When it comes only on a retry, or when `options.resumed`
+ * (an earlier run's reply was lost), the file is examined before the backup counts as done
+ * ({@link buildProbeCertificateFile}, one more request): only a file that holds a certificate of
+ * this master (the lost attempt's copy of it) is accepted; a missing or unreadable file, or one
+ * holding another certificate, keeps the error, with what was found.
  */
 export async function backupCertificate(client: SqlClient, spec: CertificateBackupSpec, options: CreateOptions = {}): Promise<void> {
+  const ctx = context("back up", spec.name);
   try {
-    await execute(client, context("back up", spec.name), [buildBackupCertificate(spec)]);
+    await execute(client, ctx, [buildBackupCertificate(spec)]);
   } catch (error) {
-    const written = error instanceof SqlServerError && error.number === 15240 && (error.attempts > 1 || options.resumed === true);
-    if (!written) throw error;
+    const mayBeOwn = error instanceof SqlServerError && error.number === 15240 && (error.attempts > 1 || options.resumed === true);
+    if (!mayBeOwn) throw error;
+    const found = await probeBackupFile(client, spec);
+    if (found === "this master's certificate") return;
+    throw conflictError({ ...ctx, target: client.target }, "EBACKUPFILE", `${error.message}; the file at that path ${found}, so it is not the earlier attempt's backup`);
+  }
+}
+
+/** What a backup file at `spec.file` holds, as far as T-SQL can tell. */
+async function probeBackupFile(client: SqlClient, spec: CertificateBackupSpec): Promise<"this master's certificate" | string> {
+  const probe = `pulumi_backup_probe_${randomBytes(6).toString("hex")}`;
+  try {
+    const { recordsets } = await execute(client, context("examine the backup of", spec.name), buildProbeCertificateFile(spec.file, probe));
+    const [[rows]] = splitResults(recordsets, [1]);
+    return rows?.[0]?.loaded === 1 ? "holds another certificate" : "could not be read back";
+  } catch (error) {
+    if (error instanceof SqlServerError && error.number === 15232) return "this master's certificate";
+    if (error instanceof SqlServerError && error.number === 15208) return "holds no certificate SQL Server can read (or is missing)";
+    throw error;
   }
 }
 

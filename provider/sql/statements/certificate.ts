@@ -130,6 +130,24 @@ export function buildBackupCertificate(spec: CertificateBackupSpec): Statement {
   return statement(sql, {}, secrets);
 }
 
+/**
+ * Looks at what a backup file holds, changing nothing: `CREATE CERTIFICATE [probe] FROM FILE = N'…'`,
+ * then whether it loaded (`loaded`, one recordset), then the probe dropped again. SQL Server keeps
+ * one copy of a certificate per database (15232), so loading fails with 15232 exactly when the
+ * file holds a certificate master already has; it loads when the file holds another certificate,
+ * and fails with 15208 when there is no readable certificate at that path.
+ */
+export function buildProbeCertificateFile(file: string, probeName: string): Statement[] {
+  assertValid("file", validateFilePath(file));
+  const probe = quoteIdentifier(probeName, "probeName");
+  const params = nameParam(probeName);
+  return [
+    statement(`CREATE CERTIFICATE ${probe} FROM FILE = ${quoteString(file)}`),
+    statement(`SELECT COUNT(*) AS loaded FROM master.sys.certificates WHERE name = @name`, params),
+    statement(`IF EXISTS (${BY_NAME}) DROP CERTIFICATE ${probe}`, params),
+  ];
+}
+
 /** `DROP CERTIFICATE [n]`, skipped when there is none. */
 export function buildDropCertificate(name: string): Statement {
   assertSysname(name, "name");

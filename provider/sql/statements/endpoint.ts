@@ -142,9 +142,12 @@ export function buildCreateEndpoint(spec: EndpointSpec): Statement {
 /** A property of the endpoint that differs between the catalog and the spec. */
 export type EndpointChange = "state" | "port" | "listenerIp" | "authentication" | "encryption" | "role" | "owner";
 
+/** The catalog's `ip_address` and the desired address, compared in canonical form (IPv6). */
 function sameAddress(current: string | null, desired: ListenerAddress): boolean {
   if (desired.kind === "all") return current === null;
-  return current !== null && current.toLowerCase() === desired.address.toLowerCase();
+  if (current === null) return false;
+  const parsed = parseListenerAddress(current);
+  return typeof parsed !== "string" && parsed.kind !== "all" && parsed.kind === desired.kind && parsed.address === desired.address;
 }
 
 /** What an ALTER has to change to turn `current` into `desired` (empty when they agree). */
@@ -162,10 +165,12 @@ export function endpointChanges(current: EndpointRecord, desired: EndpointSpec):
 }
 
 /**
- * The statements that turn `current` into `desired`, naming only the clauses that changed:
- * `ALTER ENDPOINT [n] [STATE = …] [AS TCP (…)] [FOR DATABASE_MIRRORING (…)]`, then
- * `ALTER AUTHORIZATION ON ENDPOINT::[n] TO [l]` for a new owner (ALTER ENDPOINT cannot change it).
- * Empty when nothing changed: an ALTER ENDPOINT with nothing to change fails (7863).
+ * The ALTER ENDPOINT that turns `current` into `desired`, naming only the clauses that changed:
+ * `ALTER ENDPOINT [n] [STATE = …] [AS TCP (…)] [FOR DATABASE_MIRRORING (…)]`. Empty when nothing
+ * but (at most) the owner changed: an ALTER ENDPOINT with nothing to change fails (7863). A new
+ * owner is not part of it (ALTER ENDPOINT cannot change it): ALTER AUTHORIZATION drops every
+ * permission on the endpoint, so it goes with the permissions put back
+ * ({@link buildTransferEndpointOwnership}, sent by updateEndpoint).
  *
  * Inside `AS TCP`, LISTENER_PORT is always given (the grammar requires it) and LISTENER_IP only
  * when it changed. Inside `FOR DATABASE_MIRRORING`, ROLE is always given: the grammar shows it
@@ -191,12 +196,8 @@ export function buildAlterEndpoint(current: EndpointRecord, desired: EndpointSpe
     items.push(`ROLE = ${endpoint.role}`);
     clauses.push(`FOR DATABASE_MIRRORING (${items.join(", ")})`);
   }
-  const statements: Statement[] = [];
-  if (clauses.length > 0) statements.push(statement(`ALTER ENDPOINT ${name} ${clauses.join(" ")}`));
-  if (changes.includes("owner")) {
-    statements.push(statement(`ALTER AUTHORIZATION ON ENDPOINT::${name} TO ${quoteIdentifier(desired.owner as string, "owner")}`));
-  }
-  return statements;
+  if (desired.owner !== undefined) quoteIdentifier(desired.owner, "owner");
+  return clauses.length > 0 ? [statement(`ALTER ENDPOINT ${name} ${clauses.join(" ")}`)] : [];
 }
 
 /**

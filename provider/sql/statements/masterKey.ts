@@ -49,37 +49,98 @@ export function buildDropMasterKeyPassword(oldPassword: string): Statement {
 }
 
 /**
- * A password change: add the new password, then drop the old one. Nothing when they are equal
- * (dropping the password just "added" would remove the only one).
+ * The DMK as the session's open key (`sys.openkeys`). Proofs that a password opens the key look
+ * here instead of at OPEN MASTER KEY's error: Microsoft's message table gives 15313 ("The key is not
+ * encrypted using the specified decryptor") severity 10, which a client does not see as an error.
+ */
+const OPEN_KEY_ROWS = `FROM master.sys.openkeys WHERE database_name = N'master' AND key_name = N'${MASTER_KEY_NAME}'`;
+const MASTER_KEY_OPEN = `SELECT 1 ${OPEN_KEY_ROWS}`;
+
+/**
+ * `CLOSE MASTER KEY` only when the session has the key open (the CLOSE MASTER KEY page: it "only
+ * succeeds when the database master key was opened in the current session").
+ */
+const CLOSE_IF_OPEN = statement(`IF EXISTS (${MASTER_KEY_OPEN}) CLOSE MASTER KEY`);
+
+/** One row: `opened` is 1 when the DMK is open in this session. */
+const OPENED = statement(`SELECT COUNT(*) AS opened ${OPEN_KEY_ROWS}`);
+
+/** One row: `passwords`, how many password encryptions the DMK has (`sys.key_encryptions`). */
+export const MASTER_KEY_PASSWORD_COUNT = statement(
+  "SELECT COUNT(*) AS passwords FROM master.sys.key_encryptions AS e JOIN master.sys.symmetric_keys AS k ON k.symmetric_key_id = e.key_id " +
+    `WHERE k.name = N'${MASTER_KEY_NAME}' AND e.crypt_type IN ('ESKP', 'ESP2')`,
+);
+
+function openMasterKey(password: string, property: string): Statement {
+  return statement(`OPEN MASTER KEY DECRYPTION BY PASSWORD = ${checkedPassword(password, property)}`, {}, [password]);
+}
+
+/**
+ * Whether `password` opens the DMK, as one recordset (`opened` 1 or 0): close the key if this
+ * session has it open, OPEN MASTER KEY with the password, look in `sys.openkeys`, close it again.
+ * Positive and severity-independent: a wrong password leaves the key out of `sys.openkeys` whether
+ * its 15313 comes as an error (severity 16, as real servers are reported to send it) or as an
+ * informational message (severity 10, as the message table lists it). Changes nothing.
+ */
+export function buildProveMasterKeyPassword(password: string): Statement[] {
+  return [CLOSE_IF_OPEN, openMasterKey(password, "password"), OPENED, CLOSE_IF_OPEN];
+}
+
+/**
+ * A password change that works whether or not the service master key can open the DMK: open the
+ * key with the old password, add the new one, drop the old one, then prove the result in the same
+ * request: the new password opens the key (`opened`, one recordset) and it is the only password
+ * (`passwords`, one recordset). Nothing when the two are equal (dropping the password just "added"
+ * would remove the only one).
  */
 export function buildChangeMasterKeyPassword(oldPassword: string, newPassword: string): Statement[] {
   if (oldPassword === newPassword) return [];
-  return [buildAddMasterKeyPassword(newPassword), buildDropMasterKeyPassword(oldPassword)];
+  return [
+    CLOSE_IF_OPEN,
+    openMasterKey(oldPassword, "oldPassword"),
+    whileOpen(buildAddMasterKeyPassword(newPassword), buildDropMasterKeyPassword(oldPassword)),
+    ...buildProveMasterKeyPassword(newPassword),
+    MASTER_KEY_PASSWORD_COUNT,
+  ];
+}
+
+/**
+ * `IF <the DMK is open in this session> BEGIN … END`: nothing changes unless the OPEN before it
+ * worked, whatever severity a failed OPEN had (the key would otherwise still be usable through the
+ * service master key, and a wrong password would go unnoticed).
+ */
+function whileOpen(...statements: Statement[]): Statement {
+  return statement(`IF EXISTS (${MASTER_KEY_OPEN}) BEGIN ${statements.map((s) => `${s.sql};`).join(" ")} END`, {}, statements.flatMap((s) => s.secrets));
+}
+
+/**
+ * Drops `oldPassword` from a key that `newPassword` opens (the second half of a change an earlier
+ * attempt left half done), then proves as {@link buildChangeMasterKeyPassword} does.
+ */
+export function buildFinishMasterKeyPasswordChange(oldPassword: string, newPassword: string): Statement[] {
+  return [CLOSE_IF_OPEN, openMasterKey(newPassword, "newPassword"), whileOpen(buildDropMasterKeyPassword(oldPassword)), ...buildProveMasterKeyPassword(newPassword), MASTER_KEY_PASSWORD_COUNT];
+}
+
+/** The proof alone: whether `newPassword` opens the DMK, and how many passwords it has. */
+export function buildProveMasterKeyPasswordChange(newPassword: string): Statement[] {
+  return [...buildProveMasterKeyPassword(newPassword), MASTER_KEY_PASSWORD_COUNT];
 }
 
 /**
  * Makes sure the DMK is encrypted by the service master key, so the endpoint can open it without
  * a password. Skipped when `sys.databases.is_master_key_encrypted_by_server` already says so;
  * otherwise the key is opened with its password first (without the SMK copy it cannot open itself:
- * 15581), the SMK encryption added, and the key closed again so the pooled session does not keep it open.
+ * 15581), the SMK encryption added, and the key closed again so the pooled session does not keep it
+ * open. Whether it worked is read back from `sys.databases`, not inferred from the absence of an error.
  */
 export function buildEnsureServiceMasterKeyEncryption(password: string): Statement {
   const literal = checkedPassword(password, "password");
   return statement(
     "IF NOT EXISTS (SELECT 1 FROM master.sys.databases WHERE name = N'master' AND is_master_key_encrypted_by_server = 1) " +
-      `BEGIN OPEN MASTER KEY DECRYPTION BY PASSWORD = ${literal}; ALTER MASTER KEY ADD ENCRYPTION BY SERVICE MASTER KEY; CLOSE MASTER KEY; END`,
+      `BEGIN OPEN MASTER KEY DECRYPTION BY PASSWORD = ${literal}; ALTER MASTER KEY ADD ENCRYPTION BY SERVICE MASTER KEY; ${CLOSE_IF_OPEN.sql}; END`,
     {},
     [password],
   );
-}
-
-/**
- * `OPEN MASTER KEY DECRYPTION BY PASSWORD = …; CLOSE MASTER KEY`: succeeds only when `password`
- * is one of the key's password encryptions (else 15313). Proves that a key found after a create
- * whose reply was lost is the one that create made, and changes nothing.
- */
-export function buildOpenAndCloseMasterKey(password: string): Statement[] {
-  return [statement(`OPEN MASTER KEY DECRYPTION BY PASSWORD = ${checkedPassword(password, "password")}`, {}, [password]), statement("CLOSE MASTER KEY")];
 }
 
 /**

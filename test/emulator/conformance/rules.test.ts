@@ -122,6 +122,22 @@ describe.each(MODES)("rules through mssql (%s)", (mode: Mode) => {
       expect(await rows(pool, "SELECT name FROM sys.symmetric_keys")).toEqual([{ name: "##MS_ServiceMasterKey##" }]);
     });
 
+    it("messageSeverities { 15313: 10 }: a wrong password is an informational message, not a RequestError; sys.openkeys tells", async () => {
+      const ten = await start({ messageSeverities: { 15313: 10, 15557: 10, 15558: 10 } });
+      const tenPool = await connect(ten, mode);
+      await ok(tenPool, MK);
+      const infos: Array<{ number: number; class: number }> = [];
+      const request = tenPool.request();
+      request.on("info", (m: { number: number; class: number }) => infos.push({ number: m.number, class: m.class }));
+      const result = await request.batch(`CLOSE MASTER KEY; OPEN MASTER KEY DECRYPTION BY PASSWORD = N'${OTHER}'; SELECT COUNT(*) AS opened FROM sys.openkeys; CLOSE MASTER KEY`);
+      expect(infos).toEqual([{ number: 15313, class: 10 }]);
+      expect(result.recordset).toEqual([{ opened: 0 }]);
+      expect(await rows(tenPool, `OPEN MASTER KEY DECRYPTION BY PASSWORD = N'${STRONG}'; SELECT COUNT(*) AS opened FROM sys.openkeys`)).toEqual([{ opened: 1 }]);
+      // The default instance raises the same message with 16 (RequestError).
+      await ok(pool, MK);
+      await fails(`OPEN MASTER KEY DECRYPTION BY PASSWORD = N'${OTHER}'`, { number: 15313, class: 16 });
+    });
+
     it("no master key to drop or open: 15151", async () => {
       await fails("DROP MASTER KEY", { number: 15151, state: 1, class: 16 });
       await fails(`OPEN MASTER KEY DECRYPTION BY PASSWORD = N'${STRONG}'`, { number: 15151, class: 16 });
@@ -369,6 +385,34 @@ describe.each(MODES)("rules through mssql (%s)", (mode: Mode) => {
       await fails("DROP ENDPOINT nope", notFound("drop", "endpoint", "nope"));
       await fails("GRANT CONNECT ON ENDPOINT::nope TO peer", notFound("find", "endpoint", "nope"));
       await fails("ALTER AUTHORIZATION ON ENDPOINT::nope TO peer", { number: 15151, class: 16 });
+    });
+
+    it("ALTER AUTHORIZATION ON ENDPOINT:: drops every permission on the endpoint, and nothing else", async () => {
+      await ok(pool, ENDPOINT);
+      await ok(pool, `CREATE LOGIN peer WITH PASSWORD = N'${STRONG}'; CREATE LOGIN other WITH PASSWORD = N'${STRONG}'; CREATE LOGIN successor WITH PASSWORD = N'${STRONG}'`);
+      await ok(pool, "GRANT CONNECT ON ENDPOINT::Mirroring TO peer WITH GRANT OPTION; DENY VIEW DEFINITION ON ENDPOINT::Mirroring TO other; GRANT CONNECT ON ENDPOINT::Mirroring TO other AS peer");
+      const onEndpoint = "SELECT SUSER_NAME(grantee_principal_id) AS grantee, SUSER_NAME(grantor_principal_id) AS grantor, permission_name, state FROM sys.server_permissions WHERE class = 105 AND major_id >= 65536 ORDER BY grantee, permission_name";
+      expect(await rows(pool, onEndpoint)).toEqual([
+        { grantee: "other", grantor: "peer", permission_name: "CONNECT", state: "G" },
+        { grantee: "other", grantor: "sa", permission_name: "VIEW DEFINITION", state: "D" },
+        { grantee: "peer", grantor: "sa", permission_name: "CONNECT", state: "W" },
+      ]);
+      const elsewhere = "SELECT class, major_id, grantee_principal_id, grantor_principal_id, type, state FROM sys.server_permissions WHERE NOT (class = 105 AND major_id >= 65536) ORDER BY class, major_id, grantee_principal_id, type";
+      const untouched = await rows(pool, elsewhere);
+      await ok(pool, "ALTER AUTHORIZATION ON ENDPOINT::Mirroring TO successor");
+      expect(await rows(pool, "SELECT SUSER_NAME(principal_id) AS owner FROM sys.endpoints WHERE name = N'Mirroring'")).toEqual([{ owner: "successor" }]);
+      expect(await rows(pool, onEndpoint)).toEqual([]);
+      expect(await rows(pool, elsewhere)).toEqual(untouched);
+    });
+
+    it("a non-canonical IPv6 listener address: 7887 (class 16, listed 20)", async () => {
+      await fails("CREATE ENDPOINT e AS TCP (LISTENER_PORT = 5022, LISTENER_IP = ('fd00:0:0:0:0:0:0:5')) FOR DATABASE_MIRRORING (ROLE = ALL)", {
+        number: 7887,
+        class: 16,
+        message: "The IPv6 address specified is not supported. Only addresses that are in their numeric, canonical form are supported for listening.",
+      });
+      await ok(pool, "CREATE ENDPOINT e AS TCP (LISTENER_PORT = 5022, LISTENER_IP = ('fd00::5')) FOR DATABASE_MIRRORING (ROLE = ALL)");
+      expect(await rows(pool, "SELECT ip_address FROM sys.tcp_endpoints WHERE endpoint_id >= 65536")).toEqual([{ ip_address: "fd00::5" }]);
     });
 
     it("ports: out of range 7810, the instance's own TDS port 7890; LISTENER_PORT / ROLE missing 7801", async () => {

@@ -95,6 +95,19 @@ describe("CREATE ENDPOINT … FOR DATABASE_MIRRORING", () => {
     await ok(t.sa, "ALTER ENDPOINT e AS TCP (LISTENER_IP = ('::1'))");
     expect(await scalar(t.sa, "SELECT ip_address FROM sys.tcp_endpoints WHERE endpoint_id >= 65536")).toBe("::1");
     expect((await errorOf(t.sa, "ALTER ENDPOINT e AS TCP (LISTENER_IP = ('not:an:ip:zz'))")).number).toBe(7888);
+    // Only the canonical text form is accepted (7887, raised with class 16 instead of the listed 20).
+    for (const address of ["fd00:0:0:0:0:0:0:5", "FD00::5", "fd00::0005", "fd00::1:0:0:0:5", "2001:db8::1:1:1:1:1", "::ffff:10.0.0.1"]) {
+      expect(await errorOf(t.sa, `ALTER ENDPOINT e AS TCP (LISTENER_IP = ('${address}'))`)).toMatchObject({
+        number: 7887,
+        class: 16,
+        message: "The IPv6 address specified is not supported. Only addresses that are in their numeric, canonical form are supported for listening.",
+      });
+    }
+    expect(await scalar(t.sa, "SELECT ip_address FROM sys.tcp_endpoints WHERE endpoint_id >= 65536")).toBe("::1");
+    for (const address of ["fd00::5", "fd00:0:0:1::5", "2001:db8:0:1:1:1:1:1", "1::"]) {
+      await ok(t.sa, `ALTER ENDPOINT e AS TCP (LISTENER_IP = ('${address}'))`);
+      expect(await scalar(t.sa, "SELECT ip_address FROM sys.tcp_endpoints WHERE endpoint_id >= 65536")).toBe(address);
+    }
     expect((await errorOf(t.sa, "ALTER ENDPOINT e AS TCP (LISTENER_IP = (10.0.300.1))")).number).toBe(102);
   });
 
@@ -228,6 +241,52 @@ describe("ALTER ENDPOINT", () => {
     await ok(t.sa, `CREATE LOGIN owner_login WITH PASSWORD = N'${STRONG}'; ALTER AUTHORIZATION ON ENDPOINT::e TO owner_login`);
     expect((await readBack())!.owner).toBe("owner_login");
     expect((await errorOf(t.sa, "ALTER AUTHORIZATION ON ENDPOINT::e TO sysadmin")).number).toBe(15345);
+  });
+
+  const ENDPOINT_PERMISSIONS = `SELECT SUSER_NAME(p.grantee_principal_id) AS grantee, SUSER_NAME(p.grantor_principal_id) AS grantor, p.permission_name, p.state
+    FROM sys.server_permissions AS p JOIN sys.endpoints AS e ON e.endpoint_id = p.major_id
+    WHERE p.class = 105 AND e.name = N'e' ORDER BY grantee, permission_name`;
+
+  it("drops every permission on the endpoint when its owner changes (ALTER AUTHORIZATION, Remarks)", async () => {
+    await ok(
+      t.sa,
+      `CREATE LOGIN peer_a WITH PASSWORD = N'${STRONG}'; CREATE LOGIN peer_b WITH PASSWORD = N'${STRONG}'; CREATE LOGIN new_owner WITH PASSWORD = N'${STRONG}';
+       GRANT CONNECT ON ENDPOINT::e TO peer_a WITH GRANT OPTION; DENY ALTER ON ENDPOINT::e TO peer_b; GRANT VIEW DEFINITION ON ENDPOINT::e TO public`,
+    );
+    expect(await rows(t.sa, ENDPOINT_PERMISSIONS)).toHaveLength(3);
+    // Permissions on other securables stay: the built-in endpoints' CONNECT for public, server permissions.
+    const others = await rows(t.sa, "SELECT class, major_id, grantee_principal_id, type, state FROM sys.server_permissions WHERE NOT (class = 105 AND major_id >= 65536)");
+    await ok(t.sa, "ALTER AUTHORIZATION ON ENDPOINT::e TO new_owner");
+    expect((await readBack())!.owner).toBe("new_owner");
+    expect(await rows(t.sa, ENDPOINT_PERMISSIONS)).toEqual([]);
+    expect(await rows(t.sa, "SELECT class, major_id, grantee_principal_id, type, state FROM sys.server_permissions WHERE NOT (class = 105 AND major_id >= 65536)")).toEqual(others);
+    // Naming the current owner again drops them too (the emulator's stricter reading; emulator/README.md).
+    await ok(t.sa, "GRANT CONNECT ON ENDPOINT::e TO peer_a");
+    await ok(t.sa, "ALTER AUTHORIZATION ON ENDPOINT::e TO new_owner");
+    expect(await rows(t.sa, ENDPOINT_PERMISSIONS)).toEqual([]);
+    // A failed transfer changes nothing.
+    await ok(t.sa, "GRANT CONNECT ON ENDPOINT::e TO peer_a");
+    expect((await errorOf(t.sa, "ALTER AUTHORIZATION ON ENDPOINT::e TO nobody")).number).toBe(15151);
+    expect(await rows(t.sa, ENDPOINT_PERMISSIONS)).toEqual([{ grantee: "peer_a", grantor: "sa", permission_name: "CONNECT", state: "G" }]);
+  });
+
+  it("records the AS login as grantor; it needs the right to grant (4613) and sysadmin to borrow it (15247)", async () => {
+    await ok(
+      t.sa,
+      `CREATE LOGIN peer_a WITH PASSWORD = N'${STRONG}'; CREATE LOGIN peer_b WITH PASSWORD = N'${STRONG}'; CREATE LOGIN peer_c WITH PASSWORD = N'${STRONG}';
+       GRANT CONNECT ON ENDPOINT::e TO peer_a WITH GRANT OPTION`,
+    );
+    await ok(t.sa, "GRANT CONNECT ON ENDPOINT::e TO peer_b AS peer_a; DENY CONNECT ON ENDPOINT::e TO peer_c AS peer_a");
+    expect(await rows(t.sa, ENDPOINT_PERMISSIONS)).toEqual([
+      { grantee: "peer_a", grantor: "sa", permission_name: "CONNECT", state: "W" },
+      { grantee: "peer_b", grantor: "peer_a", permission_name: "CONNECT", state: "G" },
+      { grantee: "peer_c", grantor: "peer_a", permission_name: "CONNECT", state: "D" },
+    ]);
+    expect((await errorOf(t.sa, "GRANT ALTER ON ENDPOINT::e TO peer_b AS peer_a")).number).toBe(4613);
+    expect((await errorOf(t.sa, "GRANT CONNECT ON ENDPOINT::e TO peer_a AS peer_a")).number).toBe(4624);
+    expect((await errorOf(t.sa, "GRANT CONNECT ON ENDPOINT::e TO peer_b AS nobody")).number).toBe(15151);
+    const b = t.engine.openSession("peer_b");
+    expect((await errorOf(b, "GRANT CONNECT ON ENDPOINT::e TO peer_c AS peer_a")).number).toBe(15247);
   });
 });
 

@@ -49,6 +49,10 @@ describe("CREATE MASTER KEY", () => {
   it("applies the password policy (15116 too short, 15118 not complex)", async () => {
     expect((await errorOf(t.sa, "CREATE MASTER KEY ENCRYPTION BY PASSWORD = N'Ab1!'")).number).toBe(15116);
     expect((await errorOf(t.sa, "CREATE MASTER KEY ENCRYPTION BY PASSWORD = N'alllowercase'")).number).toBe(15118);
+    expect((await errorOf(t.sa, "CREATE MASTER KEY ENCRYPTION BY PASSWORD = N'password'")).number).toBe(15118);
+    expect((await errorOf(t.sa, `CREATE MASTER KEY ENCRYPTION BY PASSWORD = N'${"Aa1!".repeat(32)}x'`)).number).toBe(15117);
+    // The Password Policy page's categories are Latin A–Z, a–z, 0–9 and the rest: accented letters are "other".
+    expect((await errorOf(t.sa, "CREATE MASTER KEY ENCRYPTION BY PASSWORD = N'Éééééé1!'")).number).toBe(15118);
     expect(await rows(t.sa, "SELECT name FROM sys.symmetric_keys WHERE symmetric_key_id = 101")).toEqual([]);
   });
 
@@ -141,5 +145,60 @@ describe("DROP MASTER KEY", () => {
     const plain = t.engine.openSession("plain");
     expect(await errorOf(plain, `CREATE MASTER KEY ENCRYPTION BY PASSWORD = N'${STRONG}'`)).toMatchObject({ number: 15247, message: "User does not have permission to perform this action." });
     plain.close();
+  });
+});
+
+describe("sys.openkeys", () => {
+  const OPEN_KEYS = "SELECT database_id, database_name, key_id, key_name, status FROM sys.openkeys";
+
+  it("lists the DMK only while this session has it open with OPEN MASTER KEY", async () => {
+    await ok(t.sa, `CREATE MASTER KEY ENCRYPTION BY PASSWORD = N'${STRONG}'`);
+    // Opened automatically through the service master key: not listed (emulator/README.md assumption).
+    expect(await rows(t.sa, OPEN_KEYS)).toEqual([]);
+    await ok(t.sa, `OPEN MASTER KEY DECRYPTION BY PASSWORD = N'${STRONG}'`);
+    expect(await rows(t.sa, OPEN_KEYS)).toEqual([{ database_id: 1, database_name: "master", key_id: 101, key_name: "##MS_DatabaseMasterKey##", status: 1 }]);
+    expect(await scalar(t.sa, "SELECT opened_date FROM sys.openkeys")).toEqual(t.clock.now);
+    const other = t.engine.openSession("sa");
+    expect(await rows(other, OPEN_KEYS)).toEqual([]);
+    other.close();
+    await ok(t.sa, "CLOSE MASTER KEY");
+    expect(await rows(t.sa, OPEN_KEYS)).toEqual([]);
+    expect((await errorOf(t.sa, "OPEN MASTER KEY DECRYPTION BY PASSWORD = N'Wr0ng!Passw0rd'")).number).toBe(15313);
+    expect(await rows(t.sa, OPEN_KEYS)).toEqual([]);
+    expect(t.engine.snapshot()["sys.openkeys"]).toEqual([]);
+  });
+});
+
+describe("messageSeverities: crypto messages at the severity Microsoft's message table lists (10)", () => {
+  let ten: TestInstance;
+  beforeEach(async () => {
+    ten = await openInstance({ messageSeverities: { 15313: 10, 15557: 10, 15558: 10 } });
+    await ok(ten.sa, `CREATE MASTER KEY ENCRYPTION BY PASSWORD = N'${STRONG}'`);
+  });
+  afterEach(async () => {
+    await ten.engine.close();
+  });
+
+  it("sends them as informational messages: no error, the statement does nothing, the batch goes on, @@ERROR 0", async () => {
+    const outcomes = await ok(ten.sa, "OPEN MASTER KEY DECRYPTION BY PASSWORD = N'Wr0ng!Passw0rd'; SELECT @@ERROR AS e, (SELECT COUNT(*) FROM sys.openkeys) AS opened");
+    expect(outcomes.filter((o) => o.kind === "info").map((o) => o.kind === "info" && o.info)).toEqual([
+      { number: 15313, state: 1, class: 10, message: "The key is not encrypted using the specified decryptor.", line: 1 },
+    ]);
+    expect(await rows(ten.sa, "SELECT COUNT(*) AS opened FROM sys.openkeys")).toEqual([{ opened: 0 }]);
+    const set = outcomes.find((o) => o.kind === "rows");
+    expect(set?.kind === "rows" && set.rows).toEqual([[0, 0]]);
+    const before = ten.engine.snapshot();
+    await ok(ten.sa, `ALTER MASTER KEY ADD ENCRYPTION BY PASSWORD = N'${STRONG}'`);
+    await ok(ten.sa, `ALTER MASTER KEY DROP ENCRYPTION BY PASSWORD = N'${STRONG}'`);
+    expect(ten.engine.snapshot()).toEqual(before);
+  });
+
+  it("keeps every other message an error, and 16 by default", async () => {
+    expect(await errorOf(ten.sa, "ALTER MASTER KEY DROP ENCRYPTION BY SERVICE MASTER KEY; ALTER MASTER KEY ADD ENCRYPTION BY PASSWORD = N'0ther!Passw0rd'")).toMatchObject({ number: 15581, class: 16 });
+    expect(await errorOf(t.sa, `CREATE MASTER KEY ENCRYPTION BY PASSWORD = N'${STRONG}'; OPEN MASTER KEY DECRYPTION BY PASSWORD = N'Wr0ng!Passw0rd'`)).toMatchObject({ number: 15313, class: 16 });
+    const raised = await openInstance({ messageSeverities: { 15313: 11 } });
+    await ok(raised.sa, `CREATE MASTER KEY ENCRYPTION BY PASSWORD = N'${STRONG}'`);
+    expect(await errorOf(raised.sa, "OPEN MASTER KEY DECRYPTION BY PASSWORD = N'Wr0ng!Passw0rd'")).toMatchObject({ number: 15313, class: 11 });
+    await raised.engine.close();
   });
 });

@@ -189,7 +189,9 @@ describe("row mappers", () => {
 
   it("permission", () => {
     expect(endpointPermissionQuery("hadr", "peer_b").map([[permissionRow("W")]])).toEqual({ endpointName: "hadr", loginName: "peer_b", state: "W" });
-    expect(() => endpointPermissionQuery("hadr", "peer_b").map([[permissionRow("R")]])).toThrow(/one of G, W, D/);
+    // sys.server_permissions documents R (revoke) too: it reads, as a state that grants nothing.
+    expect(endpointPermissionQuery("hadr", "peer_b").map([[permissionRow("R")]])).toEqual({ endpointName: "hadr", loginName: "peer_b", state: "R" });
+    expect(() => endpointPermissionQuery("hadr", "peer_b").map([[permissionRow("X")]])).toThrow(/one of G, W, D, R/);
   });
 
   it("type errors name the column", () => {

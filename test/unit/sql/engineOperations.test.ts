@@ -94,7 +94,7 @@ describe("endpoint: every option combination reads back as written", () => {
   });
 });
 
-describe("endpoint updates converge, one request each, none when unchanged", () => {
+describe("endpoint updates converge, one request each (two with a new owner: its permissions are read first), none when unchanged", () => {
   it.each([
     ["state", { state: "STOPPED" as const }],
     ["port", { port: 5023 }],
@@ -114,11 +114,53 @@ describe("endpoint updates converge, one request each, none when unchanged", () 
     const desired = { ...base, ...change };
     const before = client.requests;
     const updated = await updateEndpoint(client, record, desired);
-    expect(client.requests - before).toBe(1);
+    const cost = "owner" in change ? 2 : 1;
+    expect(client.requests - before).toBe(cost);
     expect(endpointChanges(updated, desired)).toEqual([]);
     const again = await updateEndpoint(client, updated, desired);
     expect(again).toBe(updated);
-    expect(client.requests - before).toBe(1);
+    expect(client.requests - before).toBe(cost);
+  });
+});
+
+describe("an owner change keeps the endpoint's permissions (ALTER AUTHORIZATION drops them on SQL Server and in the engine)", () => {
+  const PERMISSIONS =
+    "SELECT SUSER_NAME(p.grantee_principal_id) AS grantee, SUSER_NAME(p.grantor_principal_id) AS grantor, p.permission_name, p.state, p.state_desc " +
+    "FROM sys.server_permissions AS p WHERE p.class = 105 AND p.major_id >= 65536 ORDER BY grantee, permission_name";
+  const rowsOf = async (client: EngineClient, text: string) => (await client.query(text))[0];
+
+  it("grants, denies, WITH GRANT OPTION and grantors (AS) come back exactly; only the owner differs", async () => {
+    const { engine, client } = await instance("sql1");
+    for (const login of ["peer_a", "peer_b", "peer_c", "ep_owner", "old_owner"]) await createLogin(client, { name: login, password: "x", checkPolicy: false });
+    const { record } = await createEndpoint(client, { name: "hadr", port: 5022, certificateName: "sql1_cert", owner: "old_owner" });
+    await client.query(
+      "GRANT CONNECT ON ENDPOINT::hadr TO peer_a WITH GRANT OPTION; GRANT CONNECT ON ENDPOINT::hadr TO peer_b AS peer_a; " +
+        "DENY CONNECT ON ENDPOINT::hadr TO peer_c; GRANT VIEW DEFINITION ON ENDPOINT::hadr TO public; GRANT CONTROL ON ENDPOINT::hadr TO ep_owner",
+    );
+    const before = await rowsOf(client, PERMISSIONS);
+    expect(before).toHaveLength(5);
+    const snapshot = engine.snapshot();
+    const updated = await updateEndpoint(client, record, { name: "hadr", port: 5022, certificateName: "sql1_cert", owner: "ep_owner" });
+    expect(updated.owner).toBe("ep_owner");
+    // The new owner's own CONTROL cannot be put back (4624: it owns the endpoint); everything else is as before.
+    expect(await rowsOf(client, PERMISSIONS)).toEqual(before.filter((r) => r.grantee !== "ep_owner"));
+    const after = engine.snapshot();
+    const ownerOf = (s: typeof snapshot) => s["sys.endpoints"]!.map((e) => ({ ...e, principal_id: 0 }));
+    expect(ownerOf(after)).toEqual(ownerOf(snapshot));
+    const newOwnerId = after["sys.server_principals"]!.find((x) => x.name === "ep_owner")!.principal_id;
+    // Row order in sys.server_permissions is not significant: compare as sets.
+    const withoutOwnerGrant = (s: typeof snapshot) =>
+      s["sys.server_permissions"]!.filter((p) => !(p.class === 105 && p.major_id === record.endpointId && p.grantee_principal_id === newOwnerId)).map((p) => JSON.stringify(p)).sort();
+    expect(withoutOwnerGrant(after)).toEqual(withoutOwnerGrant(snapshot));
+  });
+
+  it("a grantor that loses its right with the ownership (the old owner) is replaced by the connecting login; the grant itself stays", async () => {
+    const { client } = await instance("sql1");
+    for (const login of ["peer_a", "ep_owner", "old_owner"]) await createLogin(client, { name: login, password: "x", checkPolicy: false });
+    const { record } = await createEndpoint(client, { name: "hadr", port: 5022, certificateName: "sql1_cert", owner: "old_owner" });
+    await client.query("GRANT CONNECT ON ENDPOINT::hadr TO peer_a AS old_owner");
+    await updateEndpoint(client, record, { name: "hadr", port: 5022, certificateName: "sql1_cert", owner: "ep_owner" });
+    expect(await rowsOf(client, PERMISSIONS)).toEqual([{ grantee: "peer_a", grantor: "sa", permission_name: "CONNECT", state: "G", state_desc: "GRANT" }]);
   });
 });
 

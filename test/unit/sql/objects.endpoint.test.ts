@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { endpointQuery, mirroringEndpointQuery } from "../../../provider/sql/catalog";
+import { endpointGrantsQuery, endpointQuery, mirroringEndpointQuery } from "../../../provider/sql/catalog";
 import { SqlServerError } from "../../../provider/sql/errors";
 import { createEndpoint, dropEndpoint, readEndpoint, readMirroringEndpoint, updateEndpoint } from "../../../provider/sql/objects/endpoint";
 import type { EndpointSpec } from "../../../provider/sql/statements/endpoint";
@@ -80,17 +80,68 @@ describe("updateEndpoint", () => {
 
   it("one request: the changed clauses, then the read-back", async () => {
     const client = new FakeClient([[[endpointRow({ certificate_name: "c2", state_desc: "STOPPED" })]]]);
-    await expect(updateEndpoint(client, current, { ...spec, certificateName: "c2", state: "STOPPED", owner: "ep_owner" })).resolves.toMatchObject({
+    await expect(updateEndpoint(client, current, { ...spec, certificateName: "c2", state: "STOPPED" })).resolves.toMatchObject({
       certificateName: "c2",
       state: "STOPPED",
     });
-    expect(client.statements).toEqual([
-      batch(
-        "ALTER ENDPOINT [hadr] STATE = STOPPED FOR DATABASE_MIRRORING (AUTHENTICATION = CERTIFICATE [c2], ROLE = ALL)",
-        "ALTER AUTHORIZATION ON ENDPOINT::[hadr] TO [ep_owner]",
-        READ,
-      ),
-    ]);
+    expect(client.statements).toEqual([batch("ALTER ENDPOINT [hadr] STATE = STOPPED FOR DATABASE_MIRRORING (AUTHENTICATION = CERTIFICATE [c2], ROLE = ALL)", READ)]);
+  });
+
+  describe("a new owner: the permissions ALTER AUTHORIZATION drops are read first and put back in the same request", () => {
+    const GRANTS = endpointGrantsQuery(65536).statements.map((s) => s.sql);
+    const grant = (grantee: string, permission: string, state: string, grantor = "sa", grantorIsSysadmin = grantor === "sa") => ({
+      grantee,
+      grantor,
+      grantor_is_sysadmin: grantorIsSysadmin ? 1 : 0,
+      permission_name: permission,
+      type: { CONNECT: "CO  ", "VIEW DEFINITION": "VW  ", ALTER: "AL  " }[permission],
+      state,
+    });
+    const me = [{ connecting_login: "sa" }];
+    const found = [grant("peer_a", "CONNECT", "W"), grant("peer_b", "CONNECT", "G", "peer_a", false), grant("public", "VIEW DEFINITION", "D")];
+
+    it("two requests: the permissions; then ALTER ENDPOINT, the guarded transfer with every permission put back, the read-backs", async () => {
+      const client = new FakeClient([
+        [found, me],
+        [[endpointRow({ owner_name: "ep_owner", state_desc: "STOPPED" })], found, me],
+      ]);
+      await expect(updateEndpoint(client, current, { ...spec, state: "STOPPED", owner: "ep_owner" })).resolves.toMatchObject({ owner: "ep_owner", state: "STOPPED" });
+      expect(client.statements).toHaveLength(2);
+      expect(client.statements[0]).toBe(batch(...GRANTS));
+      expect(client.requests[0]!.params).toEqual({ endpointId: { type: "int", value: 65536 } });
+      const [, second] = client.statements;
+      const guard =
+        "IF (SELECT COUNT(*) FROM master.sys.server_permissions AS p WHERE p.class = 105 AND p.major_id = @endpointId) = @grantCount AND NOT EXISTS (SELECT 1 FROM master.sys.server_permissions AS p WHERE p.class = 105 AND p.major_id = @endpointId AND NOT (" +
+        [0, 1, 2].map((i) => `(SUSER_NAME(p.grantee_principal_id) = @grantee${i} AND SUSER_NAME(p.grantor_principal_id) = @grantor${i} AND p.type = @type${i} AND p.state = @state${i})`).join(" OR ") +
+        ")) BEGIN ALTER AUTHORIZATION ON ENDPOINT::[hadr] TO [ep_owner]; GRANT CONNECT ON ENDPOINT::[hadr] TO [peer_a] WITH GRANT OPTION; " +
+        "DENY VIEW DEFINITION ON ENDPOINT::[hadr] TO [public]; GRANT CONNECT ON ENDPOINT::[hadr] TO [peer_b] AS [peer_a]; END";
+      expect(second).toBe(batch("ALTER ENDPOINT [hadr] STATE = STOPPED", guard, READ, ...GRANTS));
+      expect(client.requests[1]!.params).toMatchObject({
+        grantCount: { type: "int", value: 3 },
+        grantee1: { type: "nvarchar", value: "peer_b" },
+        grantor1: { type: "nvarchar", value: "peer_a" },
+        type1: { type: "nvarchar", value: "CO" },
+        state2: { type: "nvarchar", value: "D" },
+      });
+    });
+
+    it("permissions that differ from the plan afterwards: an error naming them", async () => {
+      const client = new FakeClient([
+        [found, me],
+        [[endpointRow({ owner_name: "ep_owner" })], [found[0], found[2]], me],
+      ]);
+      await expect(updateEndpoint(client, current, { ...spec, owner: "ep_owner" })).rejects.toMatchObject({
+        code: "EPERMISSIONS",
+        message: expect.stringContaining("missing GRANT CONNECT TO [peer_b] (grantor [peer_a])"),
+      });
+    });
+
+    it("permissions changed between the read and the transfer (owner unchanged): read again, at most three times", async () => {
+      const unchanged = [[endpointRow()], found, me];
+      const client = new FakeClient([[found, me], unchanged, [found, me], unchanged, [found, me], unchanged]);
+      await expect(updateEndpoint(client, current, { ...spec, owner: "ep_owner" })).rejects.toMatchObject({ code: "ECONFLICT" });
+      expect(client.requests).toHaveLength(6);
+    });
   });
 
   it("a vanished endpoint is an error, not an empty record", async () => {

@@ -9,6 +9,12 @@ import {
   readMasterKey,
 } from "../../../provider/sql/objects/masterKey";
 import type { MasterKeyRecord } from "../../../provider/sql/records";
+import {
+  buildChangeMasterKeyPassword,
+  buildFinishMasterKeyPasswordChange,
+  buildProveMasterKeyPassword,
+  buildProveMasterKeyPasswordChange,
+} from "../../../provider/sql/statements/masterKey";
 import { connectionError, FakeClient, requestError } from "./fakes";
 
 const batch = (...statements: string[]) => statements.map((s) => `${s};`).join("\n");
@@ -20,6 +26,8 @@ const EXISTS = "SELECT 1 FROM master.sys.symmetric_keys WHERE name = N'##MS_Data
 const present = (smk = true) => [[{ create_date: new Date("2025-01-01T00:00:00Z") }], [{ is_master_key_encrypted_by_server: smk }]];
 const absent = () => [[], [{ is_master_key_encrypted_by_server: false }]];
 const record: MasterKeyRecord = { createDate: "2025-01-01T00:00:00Z", encryptedByServiceMasterKey: true };
+/** The SQL of a password proof (the literal as quoted). */
+const PROVE = (quoted: string) => buildProveMasterKeyPassword(quoted.replace(/''/g, "'")).map((st) => st.sql);
 
 describe("readMasterKey", () => {
   it("one request; undefined when absent", async () => {
@@ -48,11 +56,16 @@ describe("createMasterKey", () => {
   it("after a lost reply, an existing key our password does not open still counts as pre-existing (never dropped by mistake)", async () => {
     const client = new FakeClient([connectionError("ESOCKET", "Connection lost - read ECONNRESET"), [...present(), ...present()], requestError(15313, "The key is not encrypted using the specified decryptor.")]);
     await expect(createMasterKey(client, { password: "P@ss'w0rd" })).resolves.toEqual({ record, existedBefore: true });
-    expect(client.statements[2]).toBe(batch("OPEN MASTER KEY DECRYPTION BY PASSWORD = N'P@ss''w0rd'", "CLOSE MASTER KEY"));
+    expect(client.statements[2]).toBe(batch(...PROVE("P@ss''w0rd")));
   });
 
-  it("after a lost reply, a key our password opens is the one the lost attempt created (hardening: it was adopted and never dropped)", async () => {
-    const client = new FakeClient([connectionError("ESOCKET", "Connection lost - read ECONNRESET"), [...present(), ...present()], []]);
+  it("…also when 15313 comes at severity 10 (no error at all): the key is not in sys.openkeys, so it is not ours", async () => {
+    const client = new FakeClient([connectionError("ESOCKET", "Connection lost - read ECONNRESET"), [...present(), ...present()], [[{ opened: 0 }]]]);
+    await expect(createMasterKey(client, { password: "P@ss'w0rd" })).resolves.toEqual({ record, existedBefore: true });
+  });
+
+  it("after a lost reply, a key our password opens (listed in sys.openkeys) is the one the lost attempt created (hardening: it was adopted and never dropped)", async () => {
+    const client = new FakeClient([connectionError("ESOCKET", "Connection lost - read ECONNRESET"), [...present(), ...present()], [[{ opened: 1 }]]]);
     await expect(createMasterKey(client, { password: "P@ss'w0rd" })).resolves.toEqual({ record, existedBefore: false });
     expect(client.requests).toHaveLength(3);
   });
@@ -68,8 +81,10 @@ describe("createMasterKey", () => {
 });
 
 describe("changeMasterKeyPassword", () => {
-  const ADD = "ALTER MASTER KEY ADD ENCRYPTION BY PASSWORD = N'new'";
-  const DROP = "ALTER MASTER KEY DROP ENCRYPTION BY PASSWORD = N'old'";
+  const CHANGE = batch(...buildChangeMasterKeyPassword("old", "new").map((st) => st.sql), ...READ);
+  const FINISH = batch(...buildFinishMasterKeyPasswordChange("old", "new").map((st) => st.sql), ...READ);
+  /** A change request's reply: the proof (`opened`), the password count, the read-back. */
+  const proved = (opened: number, passwords: number) => [[{ opened }], [{ passwords }], ...present()];
 
   it("no request when the passwords are equal", async () => {
     const client = new FakeClient();
@@ -77,29 +92,42 @@ describe("changeMasterKeyPassword", () => {
     expect(client.requests).toHaveLength(0);
   });
 
-  it("one request: add new, drop old, read back", async () => {
-    const client = new FakeClient([present()]);
+  it("one request: open with the old one, add new, drop old, prove (the new one opens it and is its only password), read back", async () => {
+    const client = new FakeClient([proved(1, 1)]);
     await expect(changeMasterKeyPassword(client, record, "old", "new")).resolves.toEqual(record);
-    expect(client.statements).toEqual([batch(ADD, DROP, ...READ)]);
+    expect(client.statements).toEqual([CHANGE]);
   });
 
-  it("new password already there (15557): only the old one is dropped", async () => {
-    const client = new FakeClient([requestError(15557, "There is already a master key encryption by password"), present()]);
+  it("an earlier run added the new password already (15557 at severity 16): each password is proved, the old one dropped", async () => {
+    const client = new FakeClient([requestError(15557, "There is already a master key encryption by password"), [[{ opened: 1 }]], [[{ opened: 1 }]], proved(1, 1)]);
     await expect(changeMasterKeyPassword(client, record, "old", "new")).resolves.toEqual(record);
-    expect(client.statements).toEqual([batch(ADD, DROP, ...READ), batch(DROP, ...READ)]);
+    expect(client.statements).toEqual([CHANGE, batch(...PROVE("new")), batch(...PROVE("old")), FINISH]);
   });
 
-  it("…and if the old one is gone too (15313), the change is complete: read back", async () => {
-    const client = new FakeClient([requestError(15557, "already"), requestError(15313, "The key is not encrypted using the specified decryptor."), present()]);
+  it("the same at severity 10 (no error, the proof shows two passwords): the same repair", async () => {
+    const client = new FakeClient([proved(1, 2), [[{ opened: 1 }]], [[{ opened: 1 }]], proved(1, 1)]);
     await expect(changeMasterKeyPassword(client, record, "old", "new")).resolves.toEqual(record);
-    expect(client.statements).toEqual([batch(ADD, DROP, ...READ), batch(DROP, ...READ), batch(...READ)]);
+    expect(client.statements).toEqual([CHANGE, batch(...PROVE("new")), batch(...PROVE("old")), FINISH]);
   });
 
-  it("a wrong old password on the first attempt is an error, not recovered", async () => {
-    const client = new FakeClient([requestError(15313, "The key is not encrypted using the specified decryptor.")]);
-    await expect(changeMasterKeyPassword(client, record, "old", "new")).rejects.toThrow(
-      /^unable to change the password of database master key on sql1:1433: .*\(Msg 15313, State 1\) — the password given does not open/,
-    );
+  it("the change is already complete (the old password opens nothing): proved, read back", async () => {
+    const client = new FakeClient([requestError(15313, "The key is not encrypted using the specified decryptor."), [[{ opened: 1 }]], requestError(15313, "not encrypted"), proved(1, 1)]);
+    await expect(changeMasterKeyPassword(client, record, "old", "new")).resolves.toEqual(record);
+    expect(client.statements.at(-1)).toBe(batch(...buildProveMasterKeyPasswordChange("new").map((st) => st.sql), ...READ));
+  });
+
+  it("neither password opens the key: an error naming the way out, nothing changed", async () => {
+    const client = new FakeClient([requestError(15313, "The key is not encrypted using the specified decryptor."), [[{ opened: 0 }]], [[{ opened: 0 }]]]);
+    await expect(changeMasterKeyPassword(client, record, "old", "new")).rejects.toMatchObject({
+      code: "EPASSWORD",
+      message: expect.stringContaining("neither the password in state nor the new password opens it"),
+    });
+    expect(client.requests).toHaveLength(3);
+  });
+
+  it("another error is not recovered", async () => {
+    const client = new FakeClient([requestError(15247, "User does not have permission to perform this action.")]);
+    await expect(changeMasterKeyPassword(client, record, "old", "new")).rejects.toMatchObject({ number: 15247 });
     expect(client.requests).toHaveLength(1);
   });
 });
@@ -117,10 +145,16 @@ describe("ensureMasterKeyServiceEncryption", () => {
     expect(client.statements).toEqual([
       batch(
         "IF NOT EXISTS (SELECT 1 FROM master.sys.databases WHERE name = N'master' AND is_master_key_encrypted_by_server = 1) " +
-          "BEGIN OPEN MASTER KEY DECRYPTION BY PASSWORD = N'pw'; ALTER MASTER KEY ADD ENCRYPTION BY SERVICE MASTER KEY; CLOSE MASTER KEY; END",
+          "BEGIN OPEN MASTER KEY DECRYPTION BY PASSWORD = N'pw'; ALTER MASTER KEY ADD ENCRYPTION BY SERVICE MASTER KEY; " +
+          "IF EXISTS (SELECT 1 FROM master.sys.openkeys WHERE database_name = N'master' AND key_name = N'##MS_DatabaseMasterKey##') CLOSE MASTER KEY; END",
         ...READ,
       ),
     ]);
+  });
+
+  it("a read-back without the service master key copy is an error (a password that did not open the key raises none at severity 10)", async () => {
+    const client = new FakeClient([present(false)]);
+    await expect(ensureMasterKeyServiceEncryption(client, { ...record, encryptedByServiceMasterKey: false }, "pw")).rejects.toMatchObject({ code: "ESMK" });
   });
 });
 

@@ -144,18 +144,18 @@ describe("ALTER ENDPOINT (only what changed)", () => {
     expect(sqlOf({ ...base, ...change })).toEqual([expected]);
   });
 
-  it("owner: ALTER AUTHORIZATION, not ALTER ENDPOINT", () => {
-    expect(sqlOf({ ...base, owner: "ep_owner" })).toEqual(["ALTER AUTHORIZATION ON ENDPOINT::[hadr] TO [ep_owner]"]);
+  it("owner: a change, but no ALTER ENDPOINT (the transfer goes with the permissions put back, endpointOwnership)", () => {
+    expect(sqlOf({ ...base, owner: "ep_owner" })).toEqual([]);
     expect(endpointChanges(current, { ...base, owner: "ep_owner" })).toEqual(["owner"]);
+    expect(() => sqlOf({ ...base, owner: "x".repeat(129) })).toThrow(/owner/);
   });
 
-  it("everything at once: one ALTER with all clauses, then the owner", () => {
+  it("everything at once: one ALTER with all clauses (the owner apart)", () => {
     expect(
       sqlOf({ ...base, owner: "o", state: "DISABLED", port: 6022, listenerIp: "::1", certificateName: "c2", encryption: "SUPPORTED", algorithm: "RC4", role: "WITNESS" }),
     ).toEqual([
       "ALTER ENDPOINT [hadr] STATE = DISABLED AS TCP (LISTENER_PORT = 6022, LISTENER_IP = ('::1')) " +
         "FOR DATABASE_MIRRORING (AUTHENTICATION = CERTIFICATE [c2], ENCRYPTION = SUPPORTED ALGORITHM RC4, ROLE = WITNESS)",
-      "ALTER AUTHORIZATION ON ENDPOINT::[hadr] TO [o]",
     ]);
   });
 

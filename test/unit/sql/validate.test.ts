@@ -13,6 +13,7 @@ import {
   validateIpAddress,
   validateLoginName,
   validatePassword,
+  validatePasswordPolicy,
   validatePort,
   validateSubject,
   validateSysname,
@@ -84,7 +85,12 @@ describe("parseListenerAddress / validateIpAddress", () => {
     ["0.0.0.0", { kind: "ipv4", address: "0.0.0.0" }],
     ["::1", { kind: "ipv6", address: "::1" }],
     ["FD00::5", { kind: "ipv6", address: "fd00::5" }],
-    ["::ffff:10.0.0.1", { kind: "ipv6", address: "::ffff:10.0.0.1" }],
+    // IPv6 in canonical form (RFC 5952), the only form SQL Server listens on (7887 otherwise).
+    ["::ffff:10.0.0.1", { kind: "ipv6", address: "::ffff:a00:1" }],
+    ["fd00:0:0:0:0:0:0:5", { kind: "ipv6", address: "fd00::5" }],
+    ["FD00:0000::0005", { kind: "ipv6", address: "fd00::5" }],
+    ["fd00::1:0:0:0:5", { kind: "ipv6", address: "fd00:0:0:1::5" }],
+    ["2001:db8::1:1:1:1:1", { kind: "ipv6", address: "2001:db8:0:1:1:1:1:1" }],
   ])("parses %s", (value, expected) => {
     expect(parseListenerAddress(value)).toEqual(expected);
     expect(validateIpAddress(value)).toBeUndefined();
@@ -160,5 +166,29 @@ describe("validateFilePath", () => {
   it("accepts any non-empty path without NUL", () => {
     expect(validateFilePath("C:\\certs\\o'brien.cer")).toBeUndefined();
     expect(validateFilePath("")).toMatch(/empty/);
+  });
+});
+
+describe("validatePasswordPolicy (Microsoft's Password Policy page: what CREATE MASTER KEY and CHECK_POLICY logins must meet)", () => {
+  it.each([
+    ["Str0ng!Passw0rd", undefined],
+    ["abcdEFGH", "has characters from 2 of the four categories SQL Server's password policy counts (A–Z, a–z, 0–9, other characters); it needs three (error 15118 at up)"],
+    ["password", "has characters from 1 of the four categories SQL Server's password policy counts (A–Z, a–z, 0–9, other characters); it needs three (error 15118 at up)"],
+    ["abcd1234!", undefined],
+    ["ABCD1234!", undefined],
+    ["Ab1!xyz", "is 7 characters long; SQL Server's password policy needs at least 8 (error 15116 at up)"],
+    // Only Latin letters count as upper / lower case: accented and Cyrillic letters are "other".
+    ["Éééééé1!", "has characters from 2 of the four categories SQL Server's password policy counts (A–Z, a–z, 0–9, other characters); it needs three (error 15118 at up)"],
+    ["ПарольПароль1!", "has characters from 2 of the four categories SQL Server's password policy counts (A–Z, a–z, 0–9, other characters); it needs three (error 15118 at up)"],
+    ["A".repeat(60) + "a".repeat(60) + "12345678", undefined],
+    ["A".repeat(60) + "a".repeat(60) + "123456789", "is 129 characters long; SQL Server accepts at most 128, so shorten it"],
+  ])("%s", (password, reason) => {
+    expect(validatePasswordPolicy(password)).toBe(reason);
+  });
+
+  it("refuses a login's name inside its password (case-insensitive, names of three or more characters)", () => {
+    expect(validatePasswordPolicy("x-PEER_b-Passw0rd!", "peer_b")).toBe("contains the login's name, which SQL Server's password policy refuses (error 15118 at up)");
+    expect(validatePasswordPolicy("ab-Passw0rd!", "ab")).toBeUndefined();
+    expect(validatePasswordPolicy("Str0ng!Passw0rd", "peer_b")).toBeUndefined();
   });
 });
