@@ -5,6 +5,7 @@
  */
 import type { SqlValue } from "../results";
 import type { Catalog } from "./catalog";
+import type { DatabaseStore } from "./databases/store";
 import type { DateFormat } from "./datetime";
 import type { Journal } from "./journal";
 import type { SqlType } from "./values";
@@ -22,6 +23,8 @@ export interface InstanceServices {
   portInUse(port: number): boolean;
   /** principal_ids of logins with a live session (DROP LOGIN fails with 15434 for them). */
   connectedLogins(): Set<number>;
+  /** The instance's databases (sys.databases, tables, logs, backup history). */
+  databases: DatabaseStore;
 }
 
 /** Session settings changed by SET. */
@@ -49,6 +52,8 @@ export interface SessionState {
   readonly spid: number;
   /** principal_id of the session's login. */
   readonly loginId: number;
+  /** The current database's name (USE changes it; DB_NAME() reports it). */
+  database: string;
   settings: SessionSettings;
   openedMasterKey?: OpenedMasterKey;
   /** @@TRANCOUNT. */
