@@ -8,7 +8,7 @@ import { checkHandshake as checkEngines, type CheckHandshakeOptions, type Handsh
 import type { EmulatorInstance } from "./instance";
 
 export { startEmulator, type EmulatorInstance, type EmulatorOptions, type EmulatorCounters, type EmulatorFaults } from "./instance";
-export type { CatalogSnapshot, CheckHandshakeOptions, HandshakeResult, InjectedError, SessionRole } from "./engine/engine";
+export type { CatalogSnapshot, CheckHandshakeOptions, DatabaseInfo, DatabaseLayer, HandshakeResult, InjectedError, SessionRole } from "./engine/engine";
 
 /**
  * Would instance `from` be accepted by instance `to` on a mirroring / availability-group

@@ -1,7 +1,7 @@
 /**
  * RESTORE DATABASE / LOG from a disk file written by the emulator's BACKUP, RESTORE DATABASE … WITH
- * RECOVERY alone, and RESTORE VERIFYONLY / FILELISTONLY (RESTORE statements, arguments,
- * FILELISTONLY and VERIFYONLY pages). Each failure is its reason followed by 3013
+ * RECOVERY alone, and RESTORE VERIFYONLY / FILELISTONLY / HEADERONLY (RESTORE statements, arguments,
+ * FILELISTONLY, HEADERONLY and VERIFYONLY pages). Each failure is its reason followed by 3013
  * "RESTORE DATABASE is terminating abnormally.":
  * - not inside a user transaction (3021); tempdb cannot be restored (3147), other system databases
  *   are outside the subset (50000); permission: sysadmin, or the owner of an existing database (3110);
@@ -230,18 +230,88 @@ const FILELIST_COLUMNS: Array<[string, Spec]> = [
   ["SnapshotURL", { type: "nvarchar", length: 360 }],
 ];
 
+const NVARCHAR = (length: number): Spec => ({ type: "nvarchar", length });
+const BACKUP_TYPES = { D: [1, "DATABASE"], L: [2, "TRANSACTION LOG"], I: [5, "DATABASE DIFFERENTIAL"] } as const;
+
+/** RESTORE HEADERONLY's columns and how each backup set fills them (HEADERONLY page). */
+const HEADER_COLUMNS: Array<[string, Spec, (h: BackupSetContent["header"], position: number) => SqlValue]> = [
+  ["BackupName", NVARCHAR(128), (h) => h.name],
+  ["BackupDescription", NVARCHAR(255), (h) => h.description],
+  ["BackupType", { type: "smallint" }, (h) => BACKUP_TYPES[h.type][0]],
+  ["ExpirationDate", { type: "datetime" }, () => null],
+  ["Compressed", { type: "bit" }, (h) => h.compressed],
+  ["Position", { type: "smallint" }, (_, p) => p],
+  // A DISK = 'file' device, as backupmediafamily.device_type reports it (2 = disk).
+  ["DeviceType", { type: "tinyint" }, () => 2],
+  ["UserName", NVARCHAR(128), (h) => h.userName],
+  ["ServerName", NVARCHAR(128), (h) => h.serverName],
+  ["DatabaseName", NVARCHAR(128), (h) => h.databaseName],
+  ["DatabaseVersion", { type: "int" }, () => 957],
+  ["DatabaseCreationDate", { type: "datetime" }, (h) => h.databaseCreationDate],
+  ["BackupSize", N20, (h) => BigInt(h.backupSize)],
+  ["FirstLSN", LSN, (h) => h.firstLsn],
+  ["LastLSN", LSN, (h) => h.lastLsn],
+  ["CheckpointLSN", LSN, (h) => h.checkpointLsn],
+  ["DatabaseBackupLSN", LSN, (h) => h.databaseBackupLsn],
+  ["BackupStartDate", { type: "datetime" }, (h) => h.backupStartDate],
+  ["BackupFinishDate", { type: "datetime" }, (h) => h.backupFinishDate],
+  ["SortOrder", { type: "smallint" }, () => 52],
+  ["CodePage", { type: "smallint" }, () => 0],
+  ["UnicodeLocaleId", { type: "int" }, () => 1033],
+  ["UnicodeComparisonStyle", { type: "int" }, () => 196609],
+  ["CompatibilityLevel", { type: "tinyint" }, (h) => h.compatibilityLevel],
+  ["SoftwareVendorId", { type: "int" }, () => 4608],
+  ["SoftwareVersionMajor", { type: "int" }, () => 16],
+  ["SoftwareVersionMinor", { type: "int" }, () => 0],
+  ["SoftwareVersionBuild", { type: "int" }, () => 1000],
+  ["MachineName", NVARCHAR(128), (h) => h.machineName],
+  ["Flags", { type: "int" }, (h) => (h.checksums ? 16 : 0) + (h.isForceOffline ? 64 + 256 : 0)],
+  ["BindingID", { type: "uniqueidentifier" }, (h) => h.databaseGuid],
+  ["RecoveryForkID", { type: "uniqueidentifier" }, (h) => h.lastRecoveryForkGuid],
+  ["Collation", NVARCHAR(128), (h) => h.collationName],
+  ["FamilyGUID", { type: "uniqueidentifier" }, (h) => h.familyGuid],
+  ["HasBulkLoggedData", { type: "bit" }, () => false],
+  ["IsSnapshot", { type: "bit" }, () => false],
+  ["IsReadOnly", { type: "bit" }, () => false],
+  ["IsSingleUser", { type: "bit" }, () => false],
+  ["HasBackupChecksums", { type: "bit" }, (h) => h.checksums],
+  ["IsDamaged", { type: "bit" }, () => false],
+  ["BeginsLogChain", { type: "bit" }, (h) => h.beginsLogChain],
+  ["HasIncompleteMetaData", { type: "bit" }, () => false],
+  ["IsForceOffline", { type: "bit" }, (h) => h.isForceOffline],
+  ["IsCopyOnly", { type: "bit" }, (h) => h.isCopyOnly],
+  ["FirstRecoveryForkID", { type: "uniqueidentifier" }, (h) => h.firstRecoveryForkGuid],
+  ["ForkPointLSN", LSN, () => null],
+  ["RecoveryModel", NVARCHAR(60), (h) => (h.recoveryModel === "BULK_LOGGED" ? "BULK-LOGGED" : h.recoveryModel)],
+  ["DifferentialBaseLSN", LSN, (h) => h.differentialBaseLsn],
+  ["DifferentialBaseGUID", { type: "uniqueidentifier" }, (h) => h.differentialBaseGuid],
+  ["BackupTypeDescription", NVARCHAR(60), (h) => BACKUP_TYPES[h.type][1]],
+  ["BackupSetGUID", { type: "uniqueidentifier" }, (h) => h.backupSetUuid],
+  ["CompressedBackupSize", { type: "bigint" }, (h) => BigInt(h.backupSize)],
+  ["containment", { type: "tinyint" }, () => 0],
+  ["KeyAlgorithm", NVARCHAR(32), () => null],
+  ["EncryptorThumbprint", { type: "varbinary", length: 20 }, () => null],
+  ["EncryptorType", NVARCHAR(32), () => null],
+];
+
 /** A stable GUID for a file of a backup set (the emulator keeps no per-file identity). */
 function fileGuid(setUuid: string, fileId: number): string {
   return setUuid.slice(0, -2) + fileId.toString(16).toUpperCase().padStart(2, "0");
 }
 
-/** RESTORE VERIFYONLY / FILELISTONLY. */
+/** RESTORE VERIFYONLY / FILELISTONLY / HEADERONLY. */
 export async function executeRestoreInfo(ctx: ExecContext, s: Extract<Statement, { kind: "restoreInfo" }>): Promise<StatementOutcome[]> {
   const statement = s.what === "VERIFYONLY" ? "VERIFY DATABASE" : `RESTORE ${s.what}`;
   if (!ctx.viewer.sysadmin) abort(statement, 262, "CREATE DATABASE", "master");
-  if (s.what === "HEADERONLY") return fail(50000, "RESTORE HEADERONLY");
   const position = s.options.file ?? 1;
-  const { set } = await openSet(ctx, statement, s.device, position);
+  const { media, set } = await openSet(ctx, statement, s.device, position);
+  if (s.what === "HEADERONLY") {
+    // Every backup set on the media, unless FILE = n names one.
+    const sets = s.options.file === undefined ? media.sets.map((x, i) => ({ x, p: i + 1 })) : [{ x: set, p: position }];
+    const rows = sets.map(({ x, p }) => HEADER_COLUMNS.map(([, , get]) => get(x.header, p)));
+    ctx.session.lastRowCount = rows.length;
+    return [{ kind: "rows", columns: HEADER_COLUMNS.map(([name, spec]) => ({ name, ...spec })), rows }];
+  }
   if (s.what === "VERIFYONLY") {
     ctx.infos.push({ number: 3262, args: [position] });
     return [{ kind: "done" }];

@@ -10,6 +10,7 @@ import { compileError } from "../errors";
 import type { BackupOptions, ColumnSpec, RestoreOptions } from "../databases/ast";
 import { columnTypeName } from "../databases/columnTypes";
 import type { TableColumnType } from "../databases/model";
+import type { Token } from "../lexer";
 import { parseExpression } from "./expressions";
 import type { TokenStream } from "./stream";
 
@@ -298,9 +299,40 @@ function parseStats(s: TokenStream): number {
   return s.integer();
 }
 
-/** Backup options that change nothing the emulator models (accepted and ignored). */
-const IGNORED_BACKUP_OPTIONS = new Set(["NOINIT", "NOFORMAT", "SKIP", "NOSKIP", "NOUNLOAD", "UNLOAD", "REWIND", "NOREWIND", "STOP_ON_ERROR", "CONTINUE_AFTER_ERROR", "NO_COMPRESSION", "NO_CHECKSUM"]);
-const IGNORED_BACKUP_NUMBER_OPTIONS = new Set(["BLOCKSIZE", "BUFFERCOUNT", "MAXTRANSFERSIZE", "RETAINDAYS"]);
+/** What a WITH list accepts besides its own options: options without effect, and options outside the subset. */
+interface WithListRules {
+  /** Accepted and ignored. */
+  flags: ReadonlySet<string>;
+  /** `= n`, accepted and ignored. */
+  numbers: ReadonlySet<string>;
+  /** Valid T-SQL outside the subset: 50000. */
+  refused: ReadonlySet<string>;
+}
+
+/** `WITH option [, …]`: `own` consumes an option it knows (returning true); the rest follows `rules`. */
+function parseWithList(s: TokenStream, statement: string, rules: WithListRules, own: (word: string, t: Token) => boolean): void {
+  if (!s.acceptWord("WITH")) return;
+  do {
+    const t = s.peek();
+    if (t.kind !== "word") throw s.syntaxError();
+    const word = t.value.toUpperCase();
+    s.next();
+    if (own(word, t) || rules.flags.has(word)) continue;
+    if (rules.numbers.has(word)) {
+      s.expectOperator("=");
+      s.integer();
+      continue;
+    }
+    if (rules.refused.has(word)) throw s.unsupported(`${statement} … WITH ${word}`, t.line);
+    throw s.syntaxError(t);
+  } while (s.acceptOperator(","));
+}
+
+const BACKUP_RULES: WithListRules = {
+  flags: new Set(["NOINIT", "NOFORMAT", "SKIP", "NOSKIP", "NOUNLOAD", "UNLOAD", "REWIND", "NOREWIND", "STOP_ON_ERROR", "CONTINUE_AFTER_ERROR", "NO_COMPRESSION", "NO_CHECKSUM"]),
+  numbers: new Set(["BLOCKSIZE", "BUFFERCOUNT", "MAXTRANSFERSIZE", "RETAINDAYS"]),
+  refused: new Set(["ENCRYPTION", "STANDBY", "PASSWORD", "MEDIAPASSWORD", "CREDENTIAL", "FILE_SNAPSHOT", "METADATA_ONLY", "SNAPSHOT"]),
+};
 
 /** `BACKUP { DATABASE | LOG } name TO DISK = 'path' [WITH …]` (after BACKUP). */
 export function parseBackup(s: TokenStream): StatementBody {
@@ -309,124 +341,102 @@ export function parseBackup(s: TokenStream): StatementBody {
   if (s.isWord("FILE") || s.isWord("FILEGROUP") || s.isWord("READ_WRITE_FILEGROUPS")) throw s.unsupported(`BACKUP ${what} … ${s.peek().value.toUpperCase()}`);
   const device = parseDevice(s, "TO");
   const options: BackupOptions = {};
-  if (s.acceptWord("WITH")) {
-    do {
-      const t = s.peek();
-      if (t.kind !== "word") throw s.syntaxError();
-      const word = t.value.toUpperCase();
-      s.next();
-      switch (word) {
-        case "INIT":
-          options.init = true;
-          break;
-        case "FORMAT":
-          options.format = true;
-          break;
-        case "COPY_ONLY":
-          options.copyOnly = true;
-          break;
-        case "COMPRESSION":
-          options.compression = true;
-          break;
-        case "CHECKSUM":
-          options.checksum = true;
-          break;
-        case "DIFFERENTIAL":
-          if (what === "LOG") throw s.syntaxError(t);
-          options.differential = true;
-          break;
-        case "NORECOVERY":
-          if (what === "DATABASE") throw s.syntaxError(t);
-          options.noRecovery = true;
-          break;
-        case "NO_TRUNCATE":
-          if (what === "DATABASE") throw s.syntaxError(t);
-          options.noTruncate = true;
-          break;
-        case "NAME":
-          options.name = s.equalsString();
-          break;
-        case "DESCRIPTION":
-          options.description = s.equalsString();
-          break;
-        case "MEDIANAME":
-          options.mediaName = s.equalsString();
-          break;
-        case "MEDIADESCRIPTION":
-          options.mediaDescription = s.equalsString();
-          break;
-        case "STATS":
-          options.stats = parseStats(s);
-          break;
-        case "EXPIREDATE":
-          s.equalsString();
-          break;
-        default:
-          if (IGNORED_BACKUP_OPTIONS.has(word)) break;
-          if (IGNORED_BACKUP_NUMBER_OPTIONS.has(word)) {
-            s.expectOperator("=");
-            s.integer();
-            break;
-          }
-          if (["ENCRYPTION", "STANDBY", "PASSWORD", "MEDIAPASSWORD", "CREDENTIAL", "FILE_SNAPSHOT", "METADATA_ONLY", "SNAPSHOT"].includes(word)) throw s.unsupported(`BACKUP … WITH ${word}`, t.line);
-          throw s.syntaxError(t);
-      }
-    } while (s.acceptOperator(","));
-  }
+  parseWithList(s, "BACKUP", BACKUP_RULES, (word, t) => {
+    switch (word) {
+      case "INIT":
+        options.init = true;
+        return true;
+      case "FORMAT":
+        options.format = true;
+        return true;
+      case "COPY_ONLY":
+        options.copyOnly = true;
+        return true;
+      case "COMPRESSION":
+        options.compression = true;
+        return true;
+      case "CHECKSUM":
+        options.checksum = true;
+        return true;
+      case "DIFFERENTIAL":
+        if (what === "LOG") throw s.syntaxError(t);
+        options.differential = true;
+        return true;
+      case "NORECOVERY":
+        if (what === "DATABASE") throw s.syntaxError(t);
+        options.noRecovery = true;
+        return true;
+      case "NO_TRUNCATE":
+        if (what === "DATABASE") throw s.syntaxError(t);
+        options.noTruncate = true;
+        return true;
+      case "NAME":
+        options.name = s.equalsString();
+        return true;
+      case "DESCRIPTION":
+        options.description = s.equalsString();
+        return true;
+      case "MEDIANAME":
+        options.mediaName = s.equalsString();
+        return true;
+      case "MEDIADESCRIPTION":
+        options.mediaDescription = s.equalsString();
+        return true;
+      case "STATS":
+        options.stats = parseStats(s);
+        return true;
+      case "EXPIREDATE":
+        s.equalsString();
+        return true;
+      default:
+        return false;
+    }
+  });
   return { kind: "backup", what, database, device, options };
 }
 
-/** Restore options that change nothing the emulator models (accepted and ignored). */
-const IGNORED_RESTORE_OPTIONS = new Set(["NOUNLOAD", "UNLOAD", "REWIND", "NOREWIND", "NO_CHECKSUM", "STOP_ON_ERROR", "CONTINUE_AFTER_ERROR", "KEEP_CDC"]);
-const IGNORED_RESTORE_NUMBER_OPTIONS = new Set(["BLOCKSIZE", "BUFFERCOUNT", "MAXTRANSFERSIZE"]);
+const RESTORE_RULES: WithListRules = {
+  flags: new Set(["NOUNLOAD", "UNLOAD", "REWIND", "NOREWIND", "NO_CHECKSUM", "STOP_ON_ERROR", "CONTINUE_AFTER_ERROR", "KEEP_CDC"]),
+  numbers: new Set(["BLOCKSIZE", "BUFFERCOUNT", "MAXTRANSFERSIZE"]),
+  refused: new Set([
+    "STANDBY", "STOPAT", "STOPATMARK", "STOPBEFOREMARK", "PARTIAL", "RESTART", "RESTRICTED_USER", "KEEP_REPLICATION", "ENABLE_BROKER", "ERROR_BROKER_CONVERSATIONS",
+    "NEW_BROKER", "PASSWORD", "MEDIAPASSWORD", "CREDENTIAL", "LOADHISTORY", "MEDIANAME", "FILESTREAM", "METADATA_ONLY", "SNAPSHOT", "DBNAME",
+  ]),
+};
 
 function parseRestoreOptions(s: TokenStream): RestoreOptions {
   const options: RestoreOptions = { moves: [] };
-  if (!s.acceptWord("WITH")) return options;
-  do {
-    const t = s.peek();
-    if (t.kind !== "word") throw s.syntaxError();
-    const word = t.value.toUpperCase();
-    s.next();
+  parseWithList(s, "RESTORE", RESTORE_RULES, (word) => {
     switch (word) {
       case "RECOVERY":
         options.recovery = true;
-        break;
+        return true;
       case "NORECOVERY":
         options.recovery = false;
-        break;
+        return true;
       case "REPLACE":
         options.replace = true;
-        break;
+        return true;
       case "FILE":
         s.expectOperator("=");
         options.file = s.integer();
-        break;
+        return true;
       case "MOVE": {
         const logicalName = s.string();
         s.expectWord("TO");
         options.moves.push({ logicalName, physicalName: s.string() });
-        break;
+        return true;
       }
       case "STATS":
         options.stats = parseStats(s);
-        break;
+        return true;
       case "CHECKSUM":
         options.checksum = true;
-        break;
+        return true;
       default:
-        if (IGNORED_RESTORE_OPTIONS.has(word)) break;
-        if (IGNORED_RESTORE_NUMBER_OPTIONS.has(word)) {
-          s.expectOperator("=");
-          s.integer();
-          break;
-        }
-        if (["STANDBY", "STOPAT", "STOPATMARK", "STOPBEFOREMARK", "PARTIAL", "RESTART", "RESTRICTED_USER", "KEEP_REPLICATION", "ENABLE_BROKER", "ERROR_BROKER_CONVERSATIONS", "NEW_BROKER", "PASSWORD", "MEDIAPASSWORD", "CREDENTIAL", "LOADHISTORY", "MEDIANAME", "FILESTREAM", "METADATA_ONLY", "SNAPSHOT", "DBNAME"].includes(word)) {
-          throw s.unsupported(`RESTORE … WITH ${word}`, t.line);
-        }
-        throw s.syntaxError(t);
+        return false;
     }
-  } while (s.acceptOperator(","));
+  });
   return options;
 }
 

@@ -325,6 +325,33 @@ describe("RESTORE", () => {
     ]);
   });
 
+  it("RESTORE HEADERONLY lists every backup set of the media with msdb's LSNs", async () => {
+    await ok(a.sa, `BACKUP DATABASE sales TO DISK = N'${file("m.bak")}' WITH NAME = N'full'; BACKUP LOG sales TO DISK = N'${file("m.bak")}' WITH COPY_ONLY, CHECKSUM`);
+    const headers = await rows(b.sa, `RESTORE HEADERONLY FROM DISK = N'${file("m.bak")}'`);
+    const h = await rows(a.sa, "SELECT first_lsn, last_lsn, checkpoint_lsn, database_backup_lsn, backup_set_uuid, family_guid FROM msdb.dbo.backupset ORDER BY backup_set_id");
+    expect(headers.map((r) => [r.BackupName, r.BackupType, r.BackupTypeDescription, r.Position, r.DatabaseName, r.ServerName, r.IsCopyOnly, r.HasBackupChecksums, r.RecoveryModel, r.SoftwareVendorId])).toEqual([
+      ["full", 1, "DATABASE", 1, "sales", "PRIMARY1", false, false, "FULL", 4608],
+      [null, 2, "TRANSACTION LOG", 2, "sales", "PRIMARY1", true, true, "FULL", 4608],
+    ]);
+    expect(headers.map((r) => [r.FirstLSN, r.LastLSN, r.CheckpointLSN, r.DatabaseBackupLSN, r.BackupSetGUID, r.FamilyGUID])).toEqual(h.map((r) => [r.first_lsn, r.last_lsn, r.checkpoint_lsn, r.database_backup_lsn, r.backup_set_uuid, r.family_guid]));
+    expect(await rows(b.sa, `RESTORE HEADERONLY FROM DISK = N'${file("m.bak")}' WITH FILE = 2`).then((r) => r.map((x) => x.Position))).toEqual([2]);
+  });
+
+  it("accepts the options that change nothing here and refuses the ones outside the subset (50000)", async () => {
+    await ok(a.sa, `BACKUP DATABASE sales TO DISK = N'${file("o.bak")}' WITH NOFORMAT, NOINIT, SKIP, NOREWIND, NOUNLOAD, BUFFERCOUNT = 8, MAXTRANSFERSIZE = 4194304, DESCRIPTION = N'd', EXPIREDATE = '20991231'`);
+    await ok(b.sa, `RESTORE DATABASE sales FROM DISK = N'${file("o.bak")}' WITH FILE = 1, NOUNLOAD, REPLACE, STATS = 25, BUFFERCOUNT = 4`);
+    const refused: Array<[string, string]> = [
+      [`BACKUP DATABASE sales TO DISK = N'${file("x.bak")}' WITH ENCRYPTION (ALGORITHM = AES_256, SERVER CERTIFICATE = c)`, "BACKUP … WITH ENCRYPTION is not supported by the emulator."],
+      [`BACKUP DATABASE sales TO DISK = N'${file("x.bak")}', DISK = N'${file("y.bak")}'`, "a striped backup (several devices) is not supported by the emulator."],
+      [`BACKUP DATABASE sales TO sales_device`, "a logical backup device is not supported by the emulator."],
+      [`RESTORE DATABASE sales FROM DISK = N'${file("o.bak")}' WITH STOPAT = '20300101'`, "RESTORE … WITH STOPAT is not supported by the emulator."],
+      [`RESTORE DATABASE sales FROM DISK = N'${file("o.bak")}' WITH STANDBY = N'/tmp/u'`, "RESTORE … WITH STANDBY is not supported by the emulator."],
+      [`RESTORE LABELONLY FROM DISK = N'${file("o.bak")}'`, "RESTORE LABELONLY is not supported by the emulator."],
+    ];
+    for (const [sql, message] of refused) expect(messages(await run(b.sa, sql))).toEqual([{ number: 50000, class: 16, message }]);
+    expect(messages(await run(b.sa, `BACKUP DATABASE sales TO DISK = N'${file("x.bak")}' WITH NORECOVERY`))[0]).toEqual({ number: 102, class: 15, message: "Incorrect syntax near 'NORECOVERY'." });
+  });
+
   it("a restore is undone as a whole when it fails, and the database keeps serving", async () => {
     await mkdir(path.join(shared, "sub"));
     await chain();
