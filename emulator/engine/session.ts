@@ -186,7 +186,7 @@ export class Session implements SessionHandle {
       for (const info of ctx.infos) run.outcomes.push({ kind: "info", info: sqlMessage(info.number, info.args, { line: s.line }) });
       run.outcomes.push(...results);
       this.state.lastError = 0;
-      this.keep(journal);
+      this.keep(journal, !isDatabaseStatement(s));
       return "next";
     } catch (e) {
       journal.rollback();
@@ -198,12 +198,15 @@ export class Session implements SessionHandle {
     }
   }
 
-  /** A statement's changes become part of the open transaction, or are committed now. */
-  private keep(journal: Journal): void {
+  /**
+   * A statement's changes become part of the open transaction, or are committed now. `master` says
+   * whether master.json changes too (the database layer's statements mark only their own files).
+   */
+  private keep(journal: Journal, master: boolean): void {
     if (journal.empty) return;
     if (this.transaction) journal.mergeInto(this.transaction);
     else journal.commit();
-    this.core.markDirty();
+    if (master) this.core.markDirty();
   }
 
   /** Appends an error (and the messages before it); returns "abort" when it ends the batch. */

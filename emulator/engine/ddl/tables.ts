@@ -183,6 +183,31 @@ function sameKey(a: unknown[], b: unknown[]): boolean {
   return a.every((x, i) => compareValues(x as never, b[i] as never, "mdy") === 0);
 }
 
+/**
+ * Primary-key values grouped by a coarse text form (strings lower-cased without trailing spaces,
+ * numbers by value), so a duplicate check compares a few keys instead of every row; keys in one
+ * group are then compared under the collation.
+ */
+class KeyIndex {
+  private readonly groups = new Map<string, unknown[][]>();
+
+  private static bucket(key: readonly unknown[]): string {
+    return JSON.stringify(key.map((v) => (typeof v === "string" ? v.replace(/ +$/, "").toLowerCase() : typeof v === "bigint" || typeof v === "number" ? `#${String(v)}` : v instanceof Date ? v.getTime() : Buffer.isBuffer(v) ? v.toString("hex") : v)));
+  }
+
+  /** True when an equal key is already in the index. */
+  has(key: unknown[]): boolean {
+    return (this.groups.get(KeyIndex.bucket(key)) ?? []).some((k) => sameKey(k, key));
+  }
+
+  add(key: unknown[]): void {
+    const b = KeyIndex.bucket(key);
+    const list = this.groups.get(b) ?? [];
+    list.push(key);
+    this.groups.set(b, list);
+  }
+}
+
 /** 2627 for a duplicate primary key. */
 function duplicateKey(table: TableRecord, key: unknown[]): never {
   return terminated(2627, "PRIMARY KEY", table.primaryKey!.name, `dbo.${table.name}`, key.map((v) => toText(v as never) ?? "NULL").join(", "));
@@ -201,6 +226,8 @@ export function executeDml(ctx: ExecContext, compiled: CompiledDml): StatementOu
   const target = (statement: "INSERT" | "UPDATE"): StoreTarget => ({ qualifiedTable: `${db.name}.dbo.${table.name}`, statement, dateFormat: ctx.session.settings.dateFormat });
   if (compiled.kind === "insert") {
     const t = target("INSERT");
+    const keys = table.primaryKey ? new KeyIndex() : undefined;
+    for (const r of keys ? table.rows : []) keys!.add(keyOf(table, r.values)!);
     for (const row of compiled.rows) {
       const values: SqlValue[] = table.columns.map(() => null);
       const given = row.map((e) => e.evaluate({ rows: [] }, ctx));
@@ -209,7 +236,8 @@ export function executeDml(ctx: ExecContext, compiled: CompiledDml): StatementOu
       });
       const stored = withTermination(() => table.columns.map((c, i) => storeValue(values[i]!, c, t)));
       const key = keyOf(table, stored);
-      if (key && table.rows.some((r) => sameKey(keyOf(table, r.values)!, key))) duplicateKey(table, key);
+      if (key && keys!.has(key)) duplicateKey(table, key);
+      if (key) keys!.add(key);
       store.logChange(ctx.journal, db, { kind: "insert", objectId: table.objectId, rid: table.nextRowId, values: stored });
     }
     return rowsAffected(ctx, compiled.rows.length);
@@ -228,10 +256,11 @@ export function executeDml(ctx: ExecContext, compiled: CompiledDml): StatementOu
   });
   if (table.primaryKey) {
     const updated = new Map(updates.map((u) => [u.rid, u.values]));
-    const after = table.rows.map((r) => updated.get(r.rid) ?? r.values);
-    for (const u of updates) {
-      const key = keyOf(table, u.values)!;
-      if (after.filter((v) => sameKey(keyOf(table, v)!, key)).length > 1) duplicateKey(table, key);
+    const keys = new KeyIndex();
+    for (const r of table.rows) {
+      const key = keyOf(table, updated.get(r.rid) ?? r.values)!;
+      if (keys.has(key)) duplicateKey(table, key);
+      keys.add(key);
     }
   }
   for (const u of updates) store.logChange(ctx.journal, db, { kind: "update", objectId: table.objectId, rid: u.rid, values: u.values });
