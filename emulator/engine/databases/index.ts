@@ -185,7 +185,7 @@ export class DatabaseLayer {
         applied.push(copy);
         last = r.lsn;
       }
-      this.store.touch(journal, db);
+      journal.onCommit(() => this.store.markAppended(db, applied));
     });
     if (applied.length) this.store.emit({ database: db.name, databaseId: db.id, records: applied, origin: "apply" });
     return { applied: applied.length, lastLsn: db.lastLsn };

@@ -63,6 +63,14 @@ export class DatabaseLayerError extends Error {
   }
 }
 
+/** What the database layer has to write to `dataDir` (see DatabaseStore.takeDirty). */
+export interface DirtyDatabases {
+  catalog: boolean;
+  write: DatabaseRecord[];
+  remove: number[];
+  append: Array<{ db: DatabaseRecord; records: LogRecord[] }>;
+}
+
 /** The data and log files a database named `name` gets. */
 export function defaultFiles(name: string): DatabaseFile[] {
   return [
@@ -182,6 +190,8 @@ export class DatabaseStore {
   private readonly dirtyDatabases = new Set<number>();
   /** Databases whose files must be deleted (dropped user databases). */
   private readonly removedDatabases = new Set<number>();
+  /** Committed records to append to user databases' log files (when their own file is not rewritten anyway). */
+  private readonly appendedRecords = new Map<number, LogRecord[]>();
   private catalogDirty = false;
 
   /**
@@ -276,7 +286,7 @@ export class DatabaseStore {
    */
   logChange(journal: Journal, db: DatabaseRecord, body: LogRecordBody): void {
     applyLogBody(db, body, journal);
-    this.touch(journal, db);
+    // Persisted as the committed record itself (appended to the database's log file), not as a rewrite.
     journal.onCommit((commit) => this.queueForCommit(commit, db, body));
   }
 
@@ -309,7 +319,7 @@ export class DatabaseStore {
         records.push(record);
         lsn = nextSlotLsn(lsn);
       }
-      this.dirtyDatabases.add(db.id);
+      this.markAppended(db, records);
       this.emit({ database: db.name, databaseId: db.id, records, origin: "session" });
     }
   }
@@ -355,6 +365,14 @@ export class DatabaseStore {
     };
   }
 
+  /** Records committed to `db`'s log that its log file does not have yet. */
+  markAppended(db: DatabaseRecord, records: readonly LogRecord[]): void {
+    if (db.system || records.length === 0) return;
+    const list = this.appendedRecords.get(db.id) ?? [];
+    list.push(...records);
+    this.appendedRecords.set(db.id, list);
+  }
+
   /** Marks a database for writing now (API changes made outside any journal). */
   markDirty(db: DatabaseRecord): void {
     this.catalogDirty = true;
@@ -363,23 +381,32 @@ export class DatabaseStore {
 
   /** True when something must be written. */
   get dirty(): boolean {
-    return this.catalogDirty || this.dirtyDatabases.size > 0 || this.removedDatabases.size > 0;
+    return this.catalogDirty || this.dirtyDatabases.size > 0 || this.removedDatabases.size > 0 || this.appendedRecords.size > 0;
   }
 
-  /** What must be written (and forgets it): the catalog flag, user databases to write, ids to delete. */
-  takeDirty(): { catalog: boolean; write: DatabaseRecord[]; remove: number[] } {
+  /**
+   * What must be written (and forgets it): the catalog flag, user databases to rewrite whole, ids
+   * whose files to delete, and records to append to the logs of databases not rewritten.
+   */
+  takeDirty(): DirtyDatabases {
     const write = [...this.dirtyDatabases].map((id) => this.byId(id)).filter((d): d is DatabaseRecord => d !== undefined);
-    const out = { catalog: this.catalogDirty || write.length > 0 || this.removedDatabases.size > 0, write, remove: [...this.removedDatabases] };
+    const append = [...this.appendedRecords]
+      .filter(([id]) => !this.dirtyDatabases.has(id) && this.byId(id) !== undefined)
+      .map(([id, records]) => ({ db: this.byId(id)!, records }));
+    const out = { catalog: this.catalogDirty || write.length > 0 || this.removedDatabases.size > 0, write, remove: [...this.removedDatabases], append };
     this.catalogDirty = false;
     this.dirtyDatabases.clear();
     this.removedDatabases.clear();
+    this.appendedRecords.clear();
     return out;
   }
 
   /** Puts back what {@link takeDirty} returned when writing failed, so the next write retries it. */
-  restoreDirty(taken: { catalog: boolean; write: DatabaseRecord[]; remove: number[] }): void {
+  restoreDirty(taken: DirtyDatabases): void {
     if (taken.catalog) this.catalogDirty = true;
     for (const db of taken.write) this.dirtyDatabases.add(db.id);
     for (const id of taken.remove) this.removedDatabases.add(id);
+    // Records committed meanwhile come after the ones that failed to be written.
+    for (const { db, records } of taken.append) this.appendedRecords.set(db.id, [...records, ...(this.appendedRecords.get(db.id) ?? [])]);
   }
 }
