@@ -10,7 +10,7 @@ import type { CheckHandshakeOptions, HandshakeResult } from "./engine/engine";
 import type { EmulatorInstance } from "./instance";
 
 export { startEmulator, type EmulatorInstance, type EmulatorOptions, type EmulatorCounters, type EmulatorFaults } from "./instance";
-export type { CatalogSnapshot, CheckHandshakeOptions, HandshakeResult, InjectedError, MirroringConnectionRow, SessionRole } from "./engine/engine";
+export type { CatalogSnapshot, CheckHandshakeOptions, DatabaseInfo, DatabaseLayer, HandshakeResult, InjectedError, MirroringConnectionRow, SessionRole } from "./engine/engine";
 export {
   ConnectionManager,
   EndpointConnection,

@@ -258,18 +258,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorI
         options.log?.(`Error: ${number}, Severity: ${severity}, State: ${state}. ${message} [CLIENT: ${connection.remoteAddress}]`);
         return { error: { ...result.error, state: 1 } };
       }
-      if (request.database !== "" && request.database.toLowerCase() !== "master") {
-        return {
-          error: {
-            number: 4060,
-            state: 1,
-            class: 11,
-            message: `Cannot open database "${request.database}" requested by the login. The login failed.`,
-            line: 1,
-          },
-        };
-      }
-      return { session: wrap(engine.openSession(request.userName, { spid: connection.spid })), database: "master" };
+      // The initial database must exist and open for the login (else 4060, and the login fails).
+      const initial = engine.checkInitialDatabase(request.userName, request.database);
+      if (!initial.ok) return { error: initial.error };
+      return { session: wrap(engine.openSession(request.userName, { spid: connection.spid, database: initial.database })), database: initial.database };
     },
   };
 

@@ -8,7 +8,7 @@
 export type SqlValue = null | number | bigint | string | boolean | Buffer | Date;
 
 /** The result-column types the emulator returns (the subset SQL Server uses for the catalog views). */
-export type ColumnType = "int" | "bigint" | "smallint" | "tinyint" | "bit" | "nvarchar" | "varchar" | "varbinary" | "datetime2" | "datetime" | "uniqueidentifier";
+export type ColumnType = "int" | "bigint" | "smallint" | "tinyint" | "bit" | "nvarchar" | "varchar" | "varbinary" | "datetime2" | "datetime" | "uniqueidentifier" | "decimal";
 
 /** One result column. */
 export interface Column {
@@ -18,6 +18,10 @@ export interface Column {
   type: ColumnType;
   /** Characters (nvarchar/varchar) or bytes (varbinary); `undefined` means MAX. Ignored for fixed types. */
   length?: number;
+  /** decimal: precision (1–38; default 18). Values are numbers or bigints (LSNs as numeric(25,0)). */
+  precision?: number;
+  /** decimal: scale (0–precision; default 0). */
+  scale?: number;
 }
 
 /** A SQL Server error or message, as carried by an ERROR or INFO token. */

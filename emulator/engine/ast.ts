@@ -4,6 +4,7 @@
  * and counters).
  */
 import type { SqlValue } from "../results";
+import type { DatabaseStatementBody } from "./databases/ast";
 
 // ---------------------------------------------------------------------------------------------
 // Types and expressions
@@ -204,7 +205,8 @@ export type StatementBody =
   | { kind: "createUser"; name: string; login?: string; withoutLogin: boolean; defaultSchema?: string }
   | { kind: "alterUser"; name: string; login?: string; newName?: string; defaultSchema?: string }
   | { kind: "dropUser"; name: string; ifExists: boolean }
-  | PermissionStatement;
+  | PermissionStatement
+  | DatabaseStatementBody;
 
 /** Endpoint STATE values. */
 export type EndpointState = "STARTED" | "STOPPED" | "DISABLED";

@@ -6,6 +6,7 @@
 import type { SqlValue } from "../results";
 import type { Catalog } from "./catalog";
 import type { MirroringConnectionRow } from "./dmv";
+import type { DatabaseStore } from "./databases/store";
 import type { DateFormat } from "./datetime";
 import type { Journal } from "./journal";
 import type { SqlType } from "./values";
@@ -27,6 +28,8 @@ export interface InstanceServices {
   mirroringConnections(): MirroringConnectionRow[];
   /** Severity a message is raised with instead of the table's, by number (see EngineOptions.messageSeverities). */
   messageSeverities: Readonly<Record<number, number>>;
+  /** The instance's databases (sys.databases, tables, logs, backup history). */
+  databases: DatabaseStore;
 }
 
 /** Session settings changed by SET. */
@@ -56,6 +59,8 @@ export interface SessionState {
   readonly spid: number;
   /** principal_id of the session's login. */
   readonly loginId: number;
+  /** The current database's name (USE changes it; DB_NAME() reports it). */
+  database: string;
   settings: SessionSettings;
   openedMasterKey?: OpenedMasterKey;
   /** @@TRANCOUNT. */

@@ -5,6 +5,7 @@
 import type { Catalog } from "./catalog";
 import type { InstanceServices } from "./context";
 import { FaultInjector } from "./faults";
+import { saveDatabases } from "./databases/persistence";
 import { saveState } from "./persistence";
 
 /** Counters the reliability and performance work reads. */
@@ -20,6 +21,9 @@ export interface EngineCounters {
 /** What the core needs to know about a live session. */
 export interface SessionHandle {
   readonly loginId: number;
+  readonly spid: number;
+  /** The session's current database. */
+  currentDatabase(): string;
   /** True while the session's open transaction holds changes not yet committed. */
   hasUncommittedChanges(): boolean;
   /** Rolls back and detaches (engine shutdown). */
@@ -50,6 +54,7 @@ export class EngineCore {
     private readonly dataDir: string | undefined,
   ) {
     this.services = { ...services, connectedLogins: () => this.connectedLogins() };
+    services.databases.sessionDatabases = () => [...this.sessions].map((s) => ({ spid: s.spid, database: s.currentDatabase() }));
   }
 
   /** The next server process id (51, 52, … as SQL Server numbers user sessions). */
@@ -72,13 +77,21 @@ export class EngineCore {
    * transaction are in the same in-memory catalog, so writing is deferred until that transaction ends.
    */
   async persistIfCommitted(): Promise<void> {
-    if (!this.dirty || !this.dataDir) return;
+    if ((!this.dirty && !this.services.databases.dirty) || !this.dataDir) return;
     if ([...this.sessions].some((s) => s.hasUncommittedChanges())) return;
+    await this.write(this.dataDir);
+  }
+
+  /** Writes master.json (when it changed) and the database layer's changed files, after any write in progress. */
+  private write(dataDir: string): Promise<void> {
+    const master = this.dirty;
     this.dirty = false;
-    const dataDir = this.dataDir;
-    const next = this.writing.then(() => saveState(dataDir, this.catalog.state));
+    const next = this.writing.then(async () => {
+      if (master) await saveState(dataDir, this.catalog.state);
+      await saveDatabases(dataDir, this.services.databases);
+    });
     this.writing = next.catch(() => undefined);
-    await next;
+    return next;
   }
 
   /** {@link persistIfCommitted} in the background (from synchronous COMMIT / ROLLBACK / close), then {@link publishCommitted}. */
@@ -127,10 +140,8 @@ export class EngineCore {
     if ([...this.sessions].some((s) => s.hasUncommittedChanges())) {
       this.dirty = true;
     } else {
-      this.dirty = false;
-      const next = this.writing.then(() => saveState(dataDir, this.catalog.state));
-      this.writing = next.catch(() => undefined);
-      await next;
+      this.dirty = true;
+      await this.write(dataDir);
     }
     await this.writing;
     const error = this.persistError;

@@ -14,9 +14,14 @@ import { randomUUID, sign } from "node:crypto";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { SqlMessage, SqlParameter, SqlValue, StatementOutcome } from "../results";
-import { hasServerPermission } from "./access";
+import { hasServerPermission, isSysadmin, userIdForLogin } from "./access";
 import { Catalog, initialState } from "./catalog";
 import { EngineCore, type EngineCounters } from "./core";
+import { DatabaseLayer } from "./databases";
+import { openError } from "./databases/access";
+import { loadDatabases } from "./databases/persistence";
+import { databaseSnapshot } from "./databases/snapshot";
+import { DatabaseStore, initialDatabaseState } from "./databases/store";
 import { sqlMessage } from "./errors";
 import type { FaultHooks } from "./faults";
 import type { EndpointState } from "./ast";
@@ -30,6 +35,7 @@ import { SA_ID } from "./system";
 import { VIEWS } from "./views";
 
 export type { EngineCounters } from "./core";
+export type { DatabaseLayer, DatabaseInfo } from "./databases";
 export type { FaultHooks, InjectedError } from "./faults";
 export type { EndpointTerms, HandshakeResult, PeerOffer, PossessionProof, SessionRole } from "./handshake";
 export type { MirroringConnectionRow } from "./dmv";
@@ -154,7 +160,12 @@ export interface EngineSession {
 export interface SessionOptions {
   /** The spid the TDS server gave the connection. Default: the engine numbers sessions 51, 52, … */
   spid?: number;
+  /** The initial database (LOGIN7's, checked with {@link Engine.checkInitialDatabase}). Default master. */
+  database?: string;
 }
+
+/** Result of {@link Engine.checkInitialDatabase}: the database's name as the catalog spells it, or 4060. */
+export type InitialDatabaseResult = { ok: true; database: string } | { ok: false; error: SqlMessage };
 
 /** Every catalog view as plain JSON (binary as `0x…` hex, dates as ISO strings), for before/after comparisons. */
 export type CatalogSnapshot = Record<string, Array<Record<string, string | number | boolean | null>>>;
@@ -183,12 +194,15 @@ function plain(v: SqlValue): string | number | boolean | null {
 
 /** One emulated SQL Server instance. */
 export class Engine {
+  private readonly layer: DatabaseLayer;
+
   private constructor(
     private readonly core: EngineCore,
     /** @@SERVERNAME. */
     readonly serverName: string,
   ) {
     cores.set(this, core);
+    this.layer = new DatabaseLayer(core.services.databases, { persist: () => core.schedulePersist() });
   }
 
   /** Starts an instance, loading its catalog from `dataDir` when one was saved there. */
@@ -201,14 +215,15 @@ export class Engine {
     if (sa && !verifyLoginPassword(sa.passwordHash, o.saPassword)) sa.passwordHash = hashLoginPassword(o.saPassword);
     const backupDir = path.resolve(o.backupDir ?? (o.dataDir ? path.join(o.dataDir, "backup") : await mkdtemp(path.join(os.tmpdir(), "mssql-emulator-backup-"))));
     await mkdir(backupDir, { recursive: true });
+    const loadedDatabases = o.dataDir ? await loadDatabases(o.dataDir) : undefined;
+    const databases = new DatabaseStore(loadedDatabases ?? initialDatabaseState(state.serverCreateDate), now);
+    // A data folder from before the database layer gets its system databases written now.
+    if (!loadedDatabases) databases.markDirty(databases.byId(1)!);
     const services = {
-      serverName: o.serverName,
-      version: o.version ?? DEFAULT_VERSION,
-      now,
-      backupDir,
-      portInUse: o.portInUse ?? (() => false),
+      serverName: o.serverName, version: o.version ?? DEFAULT_VERSION, now, backupDir, portInUse: o.portInUse ?? (() => false),
       mirroringConnections: o.mirroringConnections ?? (() => []),
       messageSeverities: { ...(o.messageSeverities ?? {}) },
+      databases,
     };
     const core = new EngineCore(new Catalog(state), services, o.dataDir);
     core.markDirty();
@@ -236,11 +251,30 @@ export class Engine {
     return { ok: true };
   }
 
+  /**
+   * May `login` start in `database` (LOGIN7's initial database; '' means the login's default)? It
+   * must exist and open for the login (state, access, permission); otherwise 4060 "Cannot open
+   * database "x" requested by the login. The login failed.".
+   */
+  checkInitialDatabase(login: string, database: string): InitialDatabaseResult {
+    const record = this.core.catalog.loginByName(login);
+    const requested = database === "" ? (record?.defaultDatabase ?? "master") : database;
+    const db = this.core.services.databases.byName(requested);
+    if (record && db) {
+      const sysadmin = isSysadmin(this.core.catalog, record.id);
+      const user = { catalog: this.core.catalog, viewer: { loginId: record.id, sysadmin, userId: userIdForLogin(this.core.catalog, record.id) } };
+      if (!openError(user, db)) return { ok: true, database: db.name };
+    }
+    return { ok: false, error: sqlMessage(4060, [requested]) };
+  }
+
   /** Opens a session for an existing login (authenticate first); throws for an unknown login. */
   openSession(login: string, options: SessionOptions = {}): EngineSession {
     const record = this.core.catalog.loginByName(login);
     if (!record) throw new Error(`login '${login}' does not exist`);
-    const session = new Session(this.core, record.id, options.spid ?? this.core.allocateSpid());
+    const database = options.database === undefined ? "master" : this.core.services.databases.byName(options.database)?.name;
+    if (database === undefined) throw new Error(`database '${options.database}' does not exist`);
+    const session = new Session(this.core, record.id, options.spid ?? this.core.allocateSpid(), database);
     return {
       get login() {
         return session.login;
@@ -260,18 +294,28 @@ export class Engine {
     return this.core.faults;
   }
 
+  /** The database layer: databases, their logs, and the API the replication layers use. */
+  get databases(): DatabaseLayer {
+    return this.layer;
+  }
+
   /** Statement, batch and login counters (live objects). */
   get counters(): EngineCounters {
     return this.core.counters;
   }
 
-  /** Every catalog view's rows, as sysadmin sees them. */
+  /**
+   * Every catalog view's rows, as sysadmin sees them in master, plus msdb's backup history
+   * (`msdb.dbo.backupset`, …) and, for each user database, `<db>.sys.tables` and every table's rows
+   * (`<db>.dbo.<table>`).
+   */
   snapshot(): CatalogSnapshot {
-    const ctx = { catalog: this.core.catalog, viewer: { loginId: SA_ID, sysadmin: true, userId: 1 } };
+    const ctx = { catalog: this.core.catalog, viewer: { loginId: SA_ID, sysadmin: true, userId: 1 }, database: "master", databases: this.core.services.databases };
     const out: CatalogSnapshot = {};
-    for (const [name, view] of VIEWS) {
-      out[name] = view.rows(ctx).map((row) => Object.fromEntries(view.columns.map((c, i) => [c.name, plain(row[i]!)])));
-    }
+    const rowsOf = (view: { columns: Array<{ name: string }>; rows(c: typeof ctx): SqlValue[][] }, c: typeof ctx) =>
+      view.rows(c).map((row) => Object.fromEntries(view.columns.map((col, i) => [col.name, plain(row[i]!)])));
+    for (const [name, view] of VIEWS) out[name] = rowsOf(view, ctx);
+    for (const [name, view] of databaseSnapshot(ctx)) out[name] = rowsOf(view, { ...ctx, database: view.database });
     return out;
   }
 

@@ -4,6 +4,7 @@
  * written as `%s`, filled in order by {@link sqlMessage}.
  */
 import type { SqlMessage } from "../results";
+import { DATABASE_MESSAGES } from "./databases/messages";
 
 interface MessageDefinition {
   /** Severity (class) the emulator raises the message with. */
@@ -164,6 +165,7 @@ const MESSAGES: Record<number, MessageDefinition> = {
   28055: { severity: 16, state: 1, text: "The certificate '%s' is not valid for endpoint authentication. The certificate must have a private key encrypted with the database master key and current UTC date has to be between the certificate start date and the certificate expiration date." },
   28080: { severity: 10, state: 1, text: "Connection handshake failed. The %s endpoint is not configured. State %s." },
   50000: { severity: 16, state: 1, text: "%s is not supported by the emulator." },
+  ...DATABASE_MESSAGES,
 };
 
 /** Options for {@link sqlMessage}. */
@@ -216,13 +218,16 @@ export class SqlError extends Error {
   readonly scope: ErrorScope;
   /** Messages raised before this one by the same failure (e.g. 105 is followed by 102). */
   readonly preceding: SqlMessage[];
+  /** Informational messages sent after it (e.g. 3621 "The statement has been terminated." after 2627). */
+  readonly following: SqlMessage[];
 
-  constructor(sql: SqlMessage, scope: ErrorScope = "statement", preceding: SqlMessage[] = []) {
+  constructor(sql: SqlMessage, scope: ErrorScope = "statement", preceding: SqlMessage[] = [], following: SqlMessage[] = []) {
     super(sql.message);
     this.name = "SqlError";
     this.sql = sql;
     this.scope = scope;
     this.preceding = preceding;
+    this.following = following;
   }
 }
 

@@ -10,6 +10,7 @@ import { sameName } from "./collation";
 import type { ExecContext } from "./context";
 import { compileError, fail } from "./errors";
 import { AGGREGATES, GLOBALS, lookupFunction } from "./functions";
+import type { ObjectResolver } from "./objectResolution";
 import type { CatalogView } from "./views";
 import { compareValues, convertValue, isTextType, toNumber, toText, typeFromName, type SqlType } from "./values";
 import { compileSelect } from "./select";
@@ -45,6 +46,14 @@ export interface Scope {
   parent?: Scope;
   /** Set while compiling an aggregate query's select list: aggregate calls register here. */
   aggregates?: AggregateSlot[];
+  /** How FROM finds objects (set on a batch's root scope; nested scopes inherit it through `parent`). */
+  objects?: ObjectResolver;
+}
+
+/** The object resolver of `scope` or of the nearest enclosing scope that has one. */
+export function objectResolver(scope: Scope | undefined): ObjectResolver | undefined {
+  for (let s = scope; s; s = s.parent) if (s.objects) return s.objects;
+  return undefined;
 }
 
 /** A compiled expression. */
@@ -102,6 +111,11 @@ function describe(e: Expr): string {
   return ")";
 }
 
+/** A decimal column's precision and scale (nothing for other types), to carry along with its type. */
+export function decimalOf(c: { precision?: number; scale?: number }): { precision?: number; scale?: number } {
+  return c.precision === undefined ? {} : { precision: c.precision, scale: c.scale ?? 0 };
+}
+
 /** True when a value makes a condition true (only `true`; false and UNKNOWN do not). */
 export function isTrue(v: SqlValue): boolean {
   return v === true;
@@ -126,7 +140,7 @@ function resolveColumn(e: Extract<Expr, { kind: "column" }>, scope: Scope): Comp
       const col = s.sources[source]!.view.columns[column]!;
       const up = depth;
       return {
-        type: { type: col.type, length: col.length },
+        type: { type: col.type, length: col.length, ...decimalOf(col) },
         columnName: col.name,
         evaluate: (env) => {
           let target: RowEnv | undefined = env;
@@ -170,6 +184,8 @@ function arithmeticType(op: string, l: SqlType, r: SqlType): SqlType {
     return { type, length: length !== undefined && length <= max ? length : undefined };
   }
   if (op === "+" && l.type === "varbinary" && r.type === "varbinary") return { type: "varbinary" };
+  // decimal wins over the integer types (decimal columns of user tables); the result keeps the larger scale.
+  if (l.type === "decimal" || r.type === "decimal") return { type: "decimal", precision: 38, scale: Math.max(l.scale ?? 0, r.scale ?? 0, op === "/" ? 6 : 0) };
   return l.type === "bigint" || r.type === "bigint" ? { type: "bigint" } : { type: "int" };
 }
 
@@ -191,7 +207,7 @@ function arithmetic(op: string, a: SqlValue, b: SqlValue, type: SqlType, ctx: Ex
       return x * y;
     case "/":
       if (y === 0) return fail(8134);
-      return Math.trunc(x / y);
+      return type.type === "decimal" ? Number((x / y).toFixed(type.scale ?? 0)) : Math.trunc(x / y);
     default:
       if (y === 0) return fail(8134);
       return x % y;
@@ -369,7 +385,7 @@ function compileScalarSubquery(q: SelectStatement, scope: Scope): CompiledExpr {
   const query = compileSelect(q, scope);
   if (query.columns.length !== 1) throw compileError(116, q.line);
   return {
-    type: { type: query.columns[0]!.type, length: query.columns[0]!.length },
+    type: { type: query.columns[0]!.type, length: query.columns[0]!.length, ...decimalOf(query.columns[0]!) },
     evaluate: (env, ctx) => {
       const rows = query.run(ctx, env, 2);
       if (rows.length > 1) fail(512);

@@ -7,6 +7,7 @@ import type { SqlValue } from "../results";
 import { isSysadmin, userIdForLogin } from "./access";
 import { sameName } from "./collation";
 import type { ExecContext } from "./context";
+import { DATABASE_FUNCTIONS } from "./databases/functions";
 import { openCertificateKey } from "./ddl/certificates";
 import { SqlError, compileError } from "./errors";
 import { protectPrivateKey } from "./keys";
@@ -183,8 +184,6 @@ export const FUNCTIONS: Record<string, FunctionDefinition> = {
       return n === null ? null : (ctx.catalog.userByName(n)?.id ?? FIXED_DATABASE_PRINCIPALS.find((p) => sameName(p.name, n))?.id ?? null);
     },
   },
-  DB_NAME: { min: 0, max: 1, type: fixed(SYSNAME), call: ([id]) => (id === undefined || intArg(id) === 1 ? "master" : null) },
-  DB_ID: { min: 0, max: 1, type: fixed({ type: "smallint" }), call: ([name]) => (name === undefined || sameName(textArg(name) ?? "", "master") ? 1 : null) },
   IS_SRVROLEMEMBER: {
     min: 1,
     max: 2,
@@ -237,6 +236,8 @@ export const FUNCTIONS: Record<string, FunctionDefinition> = {
   SYSDATETIME: { min: 0, max: 0, type: fixed({ type: "datetime2" }), call: (_, ctx) => ctx.instance.now() },
   SYSUTCDATETIME: { min: 0, max: 0, type: fixed({ type: "datetime2" }), call: (_, ctx) => ctx.instance.now() },
   CURRENT_TIMESTAMP: { min: 0, max: 0, type: fixed({ type: "datetime" }), call: (_, ctx) => ctx.instance.now() },
+  // DB_ID, DB_NAME (over every database) and DATABASEPROPERTYEX.
+  ...DATABASE_FUNCTIONS,
 };
 
 /** Aggregates (only without GROUP BY: the whole result is one group). */

@@ -1,7 +1,8 @@
 /**
  * Keeps an instance's catalog in `<dataDir>/master.json`: written atomically (temporary file, then
- * rename) so a crash leaves either the old or the new state, and read back by `Engine.open`. Buffers
- * and dates are tagged so the JSON round-trips exactly. Private keys are inside only as encrypted
+ * rename) so a crash leaves either the old or the new state, and read back by `Engine.open`. Buffers,
+ * dates and bigints (LSNs) are tagged so the JSON round-trips exactly; the database layer keeps its
+ * own files (databases/persistence.ts) with the same tags, so master.json's format is unchanged. Private keys are inside only as encrypted
  * PKCS#8 and the master key only under its encryptions; the service master key is stored as is,
  * protected by the file's 0600 mode (as DPAPI protects it on Windows).
  */
@@ -13,20 +14,32 @@ import type { CatalogState } from "./catalog";
 export const STATE_FILE = "master.json";
 const FORMAT_VERSION = 1;
 
-function replacer(this: Record<string, unknown>, key: string, value: unknown): unknown {
+/** JSON.stringify replacer that tags Buffers, Dates and bigints (read back by {@link reviver}). */
+export function replacer(this: Record<string, unknown>, key: string, value: unknown): unknown {
   const raw = this[key];
   if (Buffer.isBuffer(raw)) return { $bytes: raw.toString("base64") };
   if (raw instanceof Date) return { $date: raw.toISOString() };
+  if (typeof raw === "bigint") return { $bigint: raw.toString() };
   return value;
 }
 
-function reviver(_key: string, value: unknown): unknown {
+/** JSON.parse reviver for what {@link replacer} wrote. */
+export function reviver(_key: string, value: unknown): unknown {
   if (value && typeof value === "object") {
     const v = value as Record<string, unknown>;
     if (typeof v.$bytes === "string") return Buffer.from(v.$bytes, "base64");
     if (typeof v.$date === "string") return new Date(v.$date);
+    if (typeof v.$bigint === "string") return BigInt(v.$bigint);
   }
   return value;
+}
+
+/** Writes `text` to `target` atomically (temporary file + rename), mode 0600. */
+export async function writeFileAtomically(target: string, text: string): Promise<void> {
+  await fs.mkdir(path.dirname(target), { recursive: true });
+  const temp = `${target}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`;
+  await fs.writeFile(temp, text, { mode: 0o600 });
+  await fs.rename(temp, target);
 }
 
 /** Serializes the state (stable, human-readable JSON). */
@@ -55,9 +68,5 @@ export async function loadState(dataDir: string): Promise<CatalogState | undefin
 
 /** Writes the state to `dataDir` atomically. */
 export async function saveState(dataDir: string, state: CatalogState): Promise<void> {
-  await fs.mkdir(dataDir, { recursive: true });
-  const target = path.join(dataDir, STATE_FILE);
-  const temp = `${target}.${process.pid}.${Date.now()}.tmp`;
-  await fs.writeFile(temp, serializeState(state), { mode: 0o600 });
-  await fs.rename(temp, target);
+  await writeFileAtomically(path.join(dataDir, STATE_FILE), serializeState(state));
 }

@@ -1,19 +1,22 @@
 /**
  * SELECT over the catalog views: `[DISTINCT] [TOP (n)] list FROM view [AS a] {[INNER | LEFT [OUTER]] JOIN
  * view [AS b] ON cond} [WHERE cond] [ORDER BY …]`, `SELECT expr` without FROM, and COUNT / MIN / MAX
- * over the whole result. Views are named `sys.x` or `master.sys.x`; any other name is 208, raised when
- * the statement runs (deferred name resolution), while bad columns fail the batch at compile time.
+ * over the whole result. Without an object resolver (objectResolution.ts) views are named `sys.x` or
+ * `master.sys.x`; sessions' resolver also finds user tables and other databases' objects. An unknown
+ * name is 208, raised when the statement runs (deferred name resolution), while bad columns fail the
+ * batch at compile time.
  */
 import type { Column, SqlValue } from "../results";
 import type { Expr, SelectStatement, TableRef } from "./ast";
 import { sameName } from "./collation";
 import type { ExecContext } from "./context";
 import { SqlError, compileError, sqlMessage } from "./errors";
-import { compilePredicate, compileValue, isTrue, type AggregateSlot, type CompiledExpr, type RowEnv, type Scope, type Source } from "./evaluate";
+import { compilePredicate, compileValue, decimalOf, isTrue, objectResolver, type AggregateSlot, type CompiledExpr, type RowEnv, type Scope, type Source } from "./evaluate";
+import { DeferredCompilation } from "./objectResolution";
 import { AGGREGATES } from "./functions";
 import { compareValues, toNumber } from "./values";
-import { DYNAMIC_VIEWS } from "./dmv";
-import { VIEWS, type CatalogView } from "./views";
+import { systemView } from "./systemViews";
+import type { CatalogView } from "./views";
 
 /** A compiled SELECT. */
 export interface CompiledSelect {
@@ -30,7 +33,7 @@ function resolveView(t: TableRef): CatalogView | undefined {
   else if (p.length === 3 && sameName(p[0]!, "master") && sameName(p[1]!, "sys")) name = p[2];
   if (name === undefined) return undefined;
   const key = `sys.${name.toLowerCase()}`;
-  return VIEWS.get(key) ?? DYNAMIC_VIEWS.get(key);
+  return systemView(key);
 }
 
 function containsAggregate(e: Expr): boolean {
@@ -71,8 +74,10 @@ function aggregate(slot: AggregateSlot, envs: RowEnv[], ctx: ExecContext): SqlVa
 export function compileSelect(q: SelectStatement, outer: Scope): CompiledSelect {
   const tables = q.from ? [q.from.table, ...q.from.joins.map((j) => j.table)] : [];
   const sources: Source[] = [];
+  const resolver = objectResolver(outer);
   for (const t of tables) {
-    const view = resolveView(t);
+    const view = resolver ? resolver.resolve(t) : resolveView(t);
+    if (!view && resolver?.deferring) throw new DeferredCompilation();
     if (!view) {
       // Deferred name resolution: the batch runs up to this statement, which then ends it.
       const error = new SqlError(sqlMessage(208, [t.parts.join(".")], { line: t.line }), "batch");
@@ -101,7 +106,7 @@ export function compileSelect(q: SelectStatement, outer: Scope): CompiledSelect 
       if (matching.length === 0) throw compileError(107, q.line, item.qualifier!);
       for (const { s, i } of matching) {
         s.view.columns.forEach((c, ci) => {
-          outputs.push({ type: { type: c.type, length: c.length }, evaluate: (env) => env.rows[i]?.[ci] ?? null });
+          outputs.push({ type: { type: c.type, length: c.length, ...decimalOf(c) }, evaluate: (env) => env.rows[i]?.[ci] ?? null });
           columns.push(c);
         });
       }
@@ -110,7 +115,7 @@ export function compileSelect(q: SelectStatement, outer: Scope): CompiledSelect 
     const compiled = compileValue(item.expr, scope);
     itemOutput.set(itemIndex, outputs.length);
     outputs.push(compiled);
-    columns.push({ name: item.alias ?? compiled.columnName ?? "", type: compiled.type.type, ...(compiled.type.length !== undefined ? { length: compiled.type.length } : {}) });
+    columns.push({ name: item.alias ?? compiled.columnName ?? "", type: compiled.type.type, ...(compiled.type.length !== undefined ? { length: compiled.type.length } : {}), ...decimalOf(compiled.type) });
   }
 
   const joins = (q.from?.joins ?? []).map((j, k) => ({
@@ -138,7 +143,7 @@ export function compileSelect(q: SelectStatement, outer: Scope): CompiledSelect 
   return {
     columns,
     run(ctx, parent, limit) {
-      const viewCtx = { catalog: ctx.catalog, viewer: ctx.viewer, instance: ctx.instance, session: ctx.session };
+      const viewCtx = { catalog: ctx.catalog, viewer: ctx.viewer, instance: ctx.instance, session: ctx.session, database: ctx.session.database, databases: ctx.instance.databases };
       const data = sources.map((s) => s.view.rows(viewCtx));
       let envs: RowEnv[] = sources.length ? data[0]!.map((r) => ({ rows: [r], parent })) : [{ rows: [], parent }];
       joins.forEach((join, k) => {

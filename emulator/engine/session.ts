@@ -13,7 +13,11 @@ import type { ExecContext, SessionSettings, SessionState, Variable } from "./con
 import type { EngineCore, SessionHandle } from "./core";
 import type { DateFormat } from "./datetime";
 import { executeAlterAuthorization } from "./ddl/authorization";
+import { isDatabaseStatement } from "./databases/ast";
+import { SessionObjectResolver } from "./databases/objects";
 import { executeCertificate } from "./ddl/certificates";
+import { compileDatabaseStatement, executeDatabaseStatement, guardDatabaseScope } from "./ddl/databaseStatements";
+import { executeUse } from "./ddl/databases";
 import { executeEndpoint } from "./ddl/endpoints";
 import { executeLogin } from "./ddl/logins";
 import { executeMasterKey } from "./ddl/masterKey";
@@ -67,9 +71,20 @@ export class Session implements SessionHandle {
     private readonly core: EngineCore,
     readonly loginId: number,
     spid: number,
+    /** The database the login asked for (LOGIN7); RESETCONNECTION returns to it. */
+    private readonly initialDatabase = "master",
   ) {
-    this.state = { spid, loginId, settings: defaultSettings(), trancount: 0, lastError: 0, lastRowCount: 0 };
+    this.state = { spid, loginId, database: initialDatabase, settings: defaultSettings(), trancount: 0, lastError: 0, lastRowCount: 0 };
     core.sessions.add(this);
+  }
+
+  get spid(): number {
+    return this.state.spid;
+  }
+
+  /** The session's current database. */
+  currentDatabase(): string {
+    return this.state.database;
   }
 
   /** The login's current name. */
@@ -103,7 +118,9 @@ export class Session implements SessionHandle {
     try {
       statements = parseBatch(sql, { quotedIdentifier: this.state.settings.quotedIdentifier });
       const types = new Map<string, SqlType>([...variables].map(([k, v]) => [k, v.type]));
-      compiled = compileBatch(statements, types);
+      const objects = new SessionObjectResolver(this.core.services.databases, this.state);
+      compiled = compileBatch(statements, types, { objects, compileStatement: compileDatabaseStatement });
+      objects.finishCompilation();
     } catch (e) {
       if (!(e instanceof SqlError)) throw e;
       this.reportError(e, 1, outcomes);
@@ -169,7 +186,7 @@ export class Session implements SessionHandle {
       for (const info of ctx.infos) run.outcomes.push({ kind: "info", info: sqlMessage(info.number, info.args, { line: s.line }) });
       run.outcomes.push(...results);
       this.state.lastError = 0;
-      this.keep(journal);
+      this.keep(journal, !isDatabaseStatement(s));
       return "next";
     } catch (e) {
       journal.rollback();
@@ -189,15 +206,18 @@ export class Session implements SessionHandle {
     }
   }
 
-  /** A statement's changes become part of the open transaction, or are committed now. */
-  private keep(journal: Journal): void {
+  /**
+   * A statement's changes become part of the open transaction, or are committed now. `master` says
+   * whether master.json changes too (the database layer's statements mark only their own files).
+   */
+  private keep(journal: Journal, master: boolean): void {
     if (journal.empty) return;
     if (this.transaction) journal.mergeInto(this.transaction);
     else {
       journal.commit();
       this.core.noteCommitted();
     }
-    this.core.markDirty();
+    if (master) this.core.markDirty();
   }
 
   /** Appends an error (and the messages before it); returns "abort" when it ends the batch. */
@@ -205,6 +225,7 @@ export class Session implements SessionHandle {
     const withLine = (m: SqlMessage): SqlMessage => (m.line ? m : { ...m, line });
     for (const m of e.preceding) outcomes.push({ kind: "error", error: withLine(m) });
     outcomes.push({ kind: "error", error: withLine(e.sql) });
+    for (const m of e.following) outcomes.push({ kind: "info", info: withLine(m) });
     this.state.lastError = e.sql.number;
     return e.scope === "batch" ? "abort" : "next";
   }
@@ -217,6 +238,8 @@ export class Session implements SessionHandle {
   }
 
   private async dispatch(s: Statement, ctx: ExecContext, run: BatchRun): Promise<StatementOutcome[]> {
+    guardDatabaseScope(ctx, s);
+    if (isDatabaseStatement(s)) return executeDatabaseStatement(ctx, s, run.compiled);
     switch (s.kind) {
       case "select": {
         const query = run.compiled.query(s);
@@ -225,12 +248,7 @@ export class Session implements SessionHandle {
         return [{ kind: "rows", columns: query.columns, rows }];
       }
       case "use":
-        if (!sameName(s.database, "master")) fail(911, s.database);
-        return [
-          { kind: "database", name: "master", previous: "master" },
-          { kind: "info", info: sqlMessage(5701, ["master"], { line: s.line }) },
-          { kind: "done" },
-        ];
+        return executeUse(ctx, s);
       case "set":
         return this.applySet(s.option, s.value, s.line);
       case "declare":
@@ -400,9 +418,10 @@ export class Session implements SessionHandle {
     return [{ kind: "transaction", event: "rollback" }, { kind: "done" }];
   }
 
-  /** RESETCONNECTION: roll back, restore SET defaults, close the master key. */
+  /** RESETCONNECTION: roll back, restore SET defaults and the login's database, close the master key. */
   reset(): void {
     if (this.state.trancount > 0) this.rollback();
+    this.state.database = this.core.services.databases.byName(this.initialDatabase)?.name ?? "master";
     this.state.settings = defaultSettings();
     this.state.openedMasterKey = undefined;
     this.state.lastError = 0;

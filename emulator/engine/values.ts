@@ -14,6 +14,9 @@ export interface SqlType {
   type: ColumnType;
   /** Characters / bytes; undefined = MAX (or not applicable). */
   length?: number;
+  /** decimal precision and scale (decimal columns of user tables, numeric(25,0) LSNs). */
+  precision?: number;
+  scale?: number;
 }
 
 /** The T-SQL type name of a value (for conversion error messages). */

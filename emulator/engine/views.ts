@@ -8,6 +8,8 @@ import type { Column, ColumnType, SqlValue } from "../results";
 import type { SessionState } from "./context";
 import type { Catalog, CertificateRecord, EndpointRecord, LoginRecord, PermissionRecord, UserRecord } from "./catalog";
 import type { InstanceServices } from "./context";
+import type { DatabaseStore } from "./databases/store";
+import { DATABASE_SYS_VIEWS } from "./databases/views";
 import {
   FIXED_DATABASE_PRINCIPALS,
   FIXED_SERVER_ROLES,
@@ -43,6 +45,10 @@ export interface ViewContext {
   instance?: InstanceServices;
   /** The querying session (sys.openkeys); absent for catalog snapshots, which see no open keys. */
   session?: Pick<SessionState, "openedMasterKey">;
+  /** The database database-scoped views read (the session's current one, or a three-part name's). Default master. */
+  database?: string;
+  /** The instance's databases (the database layer's views read them). */
+  databases?: DatabaseStore;
 }
 
 /** A catalog view: its columns and a row source. */
@@ -79,7 +85,7 @@ export function defineView<T>(name: string, source: (ctx: ViewContext) => T[], c
 const pad = (s: string, n: number) => s.padEnd(n, " ");
 
 // ---------------------------------------------------------------------------------------------
-// Encryption: sys.symmetric_keys, sys.key_encryptions, sys.certificates, sys.databases
+// Encryption: sys.symmetric_keys, sys.key_encryptions, sys.certificates (sys.databases: databases/views.ts)
 // ---------------------------------------------------------------------------------------------
 
 interface SymmetricKeyRow {
@@ -216,30 +222,6 @@ const certificates = defineView<CertificateRecord>(
 export function formatSerial(serial: Buffer): string {
   return [...serial.subarray(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join(" ");
 }
-
-const databases = defineView<null>(
-  "sys.databases",
-  () => [null],
-  [
-    ["name", sysname, () => "master"],
-    ["database_id", int, () => 1],
-    ["source_database_id", int, () => null],
-    ["owner_sid", varbinary(85), () => Buffer.from([0x01])],
-    ["create_date", datetime, (_, { catalog }) => catalog.state.serverCreateDate],
-    ["compatibility_level", tinyint, () => 160],
-    ["collation_name", sysname, () => "SQL_Latin1_General_CP1_CI_AS"],
-    ["user_access", tinyint, () => 0],
-    ["user_access_desc", nvarchar(60), () => "MULTI_USER"],
-    ["is_read_only", bit, () => false],
-    ["state", tinyint, () => 0],
-    ["state_desc", nvarchar(60), () => "ONLINE"],
-    ["recovery_model", tinyint, () => 3],
-    ["recovery_model_desc", nvarchar(60), () => "SIMPLE"],
-    ["is_trustworthy_on", bit, () => false],
-    ["is_master_key_encrypted_by_server", bit, (_, { catalog }) => Boolean(catalog.state.masterKey?.serviceKeyEncryption)],
-    ["is_encrypted", bit, () => false],
-  ],
-);
 
 // ---------------------------------------------------------------------------------------------
 // Endpoints: sys.endpoints, sys.tcp_endpoints, sys.database_mirroring_endpoints
@@ -447,7 +429,7 @@ export const VIEWS: ReadonlyMap<string, CatalogView> = new Map(
     keyEncryptions,
     openKeys,
     certificates,
-    databases,
+    ...DATABASE_SYS_VIEWS,
     endpoints,
     tcpEndpoints,
     mirroringEndpoints,

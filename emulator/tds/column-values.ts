@@ -17,6 +17,7 @@ const BITN = 0x68;
 const DATETIMN = 0x6f;
 const DATETIME2 = 0x2a;
 const GUID = 0x24;
+const DECIMALN = 0x6a;
 const NVARCHAR = 0xe7;
 const VARCHAR = 0xa7;
 const VARBINARY = 0xa5;
@@ -68,6 +69,9 @@ export function writeColumnTypeInfo(w: ByteWriter, column: Column): void {
       return;
     case "varbinary":
       w.u8(VARBINARY).u16(declaredBytes(column));
+      return;
+    case "decimal":
+      w.u8(DECIMALN).u8(decimalBytes(column.precision ?? 18)).u8(column.precision ?? 18).u8(column.scale ?? 0);
       return;
     default:
       throw new ValueEncodingError(`column '${column.name}' has unknown type '${String(column.type satisfies never)}'`);
@@ -124,6 +128,36 @@ export function writeColumnValue(w: ByteWriter, column: Column, value: Exclude<S
     case "varbinary":
       writeVariable(w, column, toBytes(column, value));
       return;
+    case "decimal":
+      writeDecimal(w, column, value);
+      return;
+  }
+}
+
+/** DECIMALN value size (sign byte + magnitude) for a precision, as MS-TDS 2.2.5.5.1.6 sizes it. */
+function decimalBytes(precision: number): number {
+  return precision <= 9 ? 5 : precision <= 19 ? 9 : precision <= 28 ? 13 : 17;
+}
+
+/** A decimal value: length, sign (1 = positive), then the scaled magnitude little-endian. */
+function writeDecimal(w: ByteWriter, column: Column, value: Exclude<SqlValue, null>): void {
+  const precision = column.precision ?? 18;
+  const scale = column.scale ?? 0;
+  let scaled: bigint;
+  if (typeof value === "bigint") scaled = value * 10n ** BigInt(scale);
+  else if (typeof value === "number" && Number.isFinite(value)) scaled = BigInt(value.toFixed(scale).replace(".", ""));
+  else if (typeof value === "string" && /^\s*-?\d+(\.\d+)?\s*$/.test(value)) {
+    const [whole, fraction = ""] = value.trim().split(".");
+    scaled = BigInt(whole! + fraction.padEnd(scale, "0").slice(0, scale));
+  } else throw mismatch(column, value);
+  const negative = scaled < 0n;
+  let magnitude = negative ? -scaled : scaled;
+  if (magnitude >= 10n ** BigInt(precision)) throw new ValueEncodingError(`column '${column.name}': ${String(value)} does not fit decimal(${precision},${scale})`);
+  const size = decimalBytes(precision);
+  w.u8(size).u8(negative ? 0 : 1);
+  for (let i = 0; i < size - 1; i++) {
+    w.u8(Number(magnitude & 0xffn));
+    magnitude >>= 8n;
   }
 }
 

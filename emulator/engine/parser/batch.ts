@@ -6,6 +6,8 @@
 import type { Expr, Statement, StatementBody, TypeName } from "../ast";
 import { compileError } from "../errors";
 import { tokenize, type LexerOptions } from "../lexer";
+import { databaseCounterName, isDatabaseStatement } from "../databases/ast";
+import { parseAlterDatabase, parseBackup, parseCreateDatabase, parseCreateTable, parseDelete, parseDropDatabase, parseDropTable, parseInsert, parseRestore, parseUpdate } from "./databases";
 import { parseExpression, parseSelect, parseTypeName } from "./expressions";
 import { parseAlterEndpoint, parseCreateEndpoint } from "./endpoints";
 import { parseAlterLogin, parseAlterUser, parseCreateLogin, parseCreateUser, parseDropUser, parsePermission } from "./principals";
@@ -46,7 +48,7 @@ const NUMBER_OPTIONS = new Set(["TEXTSIZE", "DATEFIRST", "LOCK_TIMEOUT", "ROWCOU
 
 /** Statements SQL Server has and the emulator does not (refused with 50000 rather than 102). */
 const KNOWN_UNSUPPORTED = new Set([
-  "INSERT", "UPDATE", "DELETE", "MERGE", "TRUNCATE", "WHILE", "RETURN", "RAISERROR", "THROW", "WAITFOR", "DBCC", "RESTORE", "KILL",
+  "MERGE", "TRUNCATE", "WHILE", "RETURN", "RAISERROR", "THROW", "WAITFOR", "DBCC", "KILL",
   "CHECKPOINT", "RECONFIGURE", "GOTO", "BREAK", "CONTINUE", "SAVE", "DEALLOCATE", "FETCH", "REVERT", "SETUSER", "SHUTDOWN",
   "BULK", "READTEXT", "WRITETEXT", "UPDATETEXT", "WITH", "ENABLE", "DISABLE", "RECEIVE", "SEND", "MOVE", "GET",
 ]);
@@ -71,6 +73,7 @@ export function parseBatch(sql: string, options: LexerOptions = {}): Statement[]
 }
 
 function counterName(body: StatementBody): string {
+  if (isDatabaseStatement(body)) return databaseCounterName(body);
   switch (body.kind) {
     case "select": return "SELECT";
     case "use": return "USE";
@@ -171,8 +174,17 @@ function parseStatementBody(s: TokenStream): StatementBody {
       return { kind: "closeMasterKey" };
     case "BACKUP":
       s.next();
+      if (s.isWord("DATABASE") || s.isWord("LOG")) return parseBackup(s);
       if (!s.acceptWord("CERTIFICATE")) unsupportedTarget(s, "BACKUP");
       return parseBackupCertificate(s);
+    case "RESTORE":
+      return parseRestore(s);
+    case "INSERT":
+      return parseInsert(s);
+    case "UPDATE":
+      return parseUpdate(s);
+    case "DELETE":
+      return parseDelete(s);
     case "GRANT":
     case "DENY":
     case "REVOKE":
@@ -185,7 +197,7 @@ function parseStatementBody(s: TokenStream): StatementBody {
 
 /** True when the current word begins a new statement (so it is not a transaction name). */
 function isStatementStart(s: TokenStream): boolean {
-  return s.peek().kind === "word" && /^(SELECT|USE|SET|DECLARE|IF|BEGIN|COMMIT|ROLLBACK|EXEC|EXECUTE|PRINT|CREATE|ALTER|DROP|OPEN|CLOSE|BACKUP|GRANT|DENY|REVOKE)$/i.test(s.peek().value);
+  return s.peek().kind === "word" && /^(SELECT|USE|SET|DECLARE|IF|BEGIN|COMMIT|ROLLBACK|EXEC|EXECUTE|PRINT|CREATE|ALTER|DROP|OPEN|CLOSE|BACKUP|RESTORE|INSERT|UPDATE|DELETE|GRANT|DENY|REVOKE)$/i.test(s.peek().value);
 }
 
 function parseCreate(s: TokenStream): StatementBody {
@@ -195,6 +207,8 @@ function parseCreate(s: TokenStream): StatementBody {
   if (s.acceptWord("ENDPOINT")) return parseCreateEndpoint(s);
   if (s.acceptWord("LOGIN")) return parseCreateLogin(s);
   if (s.acceptWord("USER")) return parseCreateUser(s);
+  if (s.isWord("DATABASE")) return parseCreateDatabase(s);
+  if (s.isWord("TABLE")) return parseCreateTable(s);
   return unsupportedTarget(s, "CREATE");
 }
 
@@ -206,6 +220,7 @@ function parseAlter(s: TokenStream): StatementBody {
   if (s.acceptWord("LOGIN")) return parseAlterLogin(s);
   if (s.acceptWord("USER")) return parseAlterUser(s);
   if (s.acceptWord("AUTHORIZATION")) return parseAlterAuthorization(s);
+  if (s.isWord("DATABASE")) return parseAlterDatabase(s);
   return unsupportedTarget(s, "ALTER");
 }
 
@@ -216,6 +231,8 @@ function parseDrop(s: TokenStream): StatementBody {
   if (s.acceptWord("ENDPOINT")) return { kind: "dropEndpoint", name: s.name() };
   if (s.acceptWord("LOGIN")) return { kind: "dropLogin", name: s.name() };
   if (s.acceptWord("USER")) return parseDropUser(s);
+  if (s.isWord("DATABASE")) return parseDropDatabase(s);
+  if (s.isWord("TABLE")) return parseDropTable(s);
   return unsupportedTarget(s, "DROP");
 }
 

@@ -144,6 +144,8 @@ function parsePrimary(s: TokenStream): Expr {
     case "number":
       s.next();
       if (/^\d+$/.test(t.text) && t.number! <= 2147483647) return { kind: "literal", value: t.number!, type: { name: "int" }, line };
+      // Beyond int, an integer keeps every digit (bigint columns store it exactly; SQL Server would type it numeric).
+      if (/^\d+$/.test(t.text) && BigInt(t.text) <= 9223372036854775807n) return { kind: "literal", value: BigInt(t.text), type: { name: "bigint" }, line };
       return { kind: "literal", value: t.number!, type: { name: "float" }, line };
     case "binary":
       s.next();
