@@ -116,15 +116,21 @@ const REPLICAS_SELECT =
   "LEFT JOIN master.sys.dm_hadr_availability_replica_states AS s ON s.replica_id = r.replica_id " +
   "WHERE g.name = @name ORDER BY r.replica_server_name";
 
+const DATABASES_SELECT =
+  "SELECT adc.database_name FROM master.sys.availability_databases_cluster AS adc JOIN master.sys.availability_groups AS g ON g.group_id = adc.group_id " +
+  "WHERE g.name = @name ORDER BY adc.database_name";
+
 /**
- * The group with its replicas and, where the instance read has them, their states. Undefined when
- * this instance hosts no replica of a group of that name. Read it on the primary for every state.
+ * The group with its replicas (and, where the instance read has them, their states) and its
+ * databases. Undefined when this instance hosts no replica of a group of that name. Read it on the
+ * primary for every replica's state.
  */
 export function availabilityGroupQuery(name: string): CatalogQuery<AvailabilityGroupRecord> {
+  const params = { name: nvarchar(name) };
   return {
-    statements: [statement(GROUP_SELECT, { name: nvarchar(name) }), statement(REPLICAS_SELECT, { name: nvarchar(name) })],
-    resultCount: 2,
-    map([groups, replicas]) {
+    statements: [statement(GROUP_SELECT, params), statement(REPLICAS_SELECT, params), statement(DATABASES_SELECT, params)],
+    resultCount: 3,
+    map([groups, replicas, databases]) {
       if (groups === undefined || groups.length === 0) return undefined;
       if (groups.length > 1) throw new TypeError(`unexpected catalog result: ${groups.length} availability groups named [${name}]`);
       const g = groups[0]!;
@@ -154,6 +160,7 @@ export function availabilityGroupQuery(name: string): CatalogQuery<AvailabilityG
           readOnlyRoutingUrl: textOrNull(r, "read_only_routing_url"),
           state: r.is_local === null || r.is_local === undefined ? null : toReplicaState(r),
         })),
+        databases: (databases ?? []).map((d) => text(d, "database_name")),
       };
     },
   };

@@ -120,6 +120,8 @@ export interface AvailabilityGroupRecord {
   primaryReplica: string | null;
   /** The replicas, ordered by server name. */
   replicas: AvailabilityReplicaView[];
+  /** The group's databases (`sys.availability_databases_cluster`), ordered by name. */
+  databases: string[];
 }
 
 /**

@@ -93,6 +93,7 @@ export * from "./objects/user";
 export * from "./objects/permission";
 
 // Availability groups: records, rules, catalog reads, statements, operations and waits.
+export { conflictError, displayName } from "./errors";
 export type * from "./availabilityGroupRecords";
 export * from "./validateAvailabilityGroup";
 export {

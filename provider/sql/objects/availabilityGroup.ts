@@ -124,8 +124,11 @@ function describeFailure(error: unknown): string {
  * connections), never assuming it is the first: it asks `candidates[first]` (the primary last
  * seen), then, unless that one is primary, every other candidate at once; the one whose local
  * replica has the PRIMARY role wins. Undefined when no reachable candidate knows the group at all
- * (and none failed). Fails clearly when two claim the primary role, when the primary is known by
- * name but cannot be reached, or when no candidate could be asked.
+ * (and none failed). Fails clearly (conflict errors) when two claim the primary role
+ * (`EMULTIPLEPRIMARY`), when some candidates could not be asked and none of the others is primary
+ * (`EPRIMARYUNREACHABLE`), or when every candidate answered and none is primary (`ENOPRIMARY`:
+ * the group is left only on secondaries, e.g. dropped on its primary out of band). When no
+ * candidate could be asked at all, the first failure is thrown as it is.
  */
 export async function discoverPrimary(candidates: readonly SqlClient[], name: string, first = 0): Promise<DiscoveredPrimary | undefined> {
   if (candidates.length === 0) throw new TypeError("discoverPrimary: no candidates");
@@ -166,7 +169,7 @@ export async function discoverPrimary(candidates: readonly SqlClient[], name: st
   const roles = known.map((r) => `'${r.serverName}' is ${r.state.role ?? "of unknown role"}`);
   throw conflictError(
     { ...groupContext("find the primary of", name), target },
-    "ENOPRIMARY",
+    failed.length > 0 ? "EPRIMARYUNREACHABLE" : "ENOPRIMARY",
     (named !== undefined ? `the current primary is '${named}', which was not among the replicas that answered` : "no replica that answered holds the PRIMARY role") +
       (roles.length > 0 ? ` (${roles.join(", ")})` : "") +
       (unreachable.length > 0 ? `; unreachable: ${unreachable.join("; ")}` : "") +

@@ -26,13 +26,15 @@ describe("availabilityGroupQuery", () => {
         "FROM master.sys.availability_replicas AS r JOIN master.sys.availability_groups AS g ON g.group_id = r.group_id " +
         "LEFT JOIN master.sys.dm_hadr_availability_replica_states AS s ON s.replica_id = r.replica_id " +
         "WHERE g.name = @name ORDER BY r.replica_server_name",
+      "SELECT adc.database_name FROM master.sys.availability_databases_cluster AS adc JOIN master.sys.availability_groups AS g ON g.group_id = adc.group_id " +
+        "WHERE g.name = @name ORDER BY adc.database_name",
     ]);
     // The hostile name travels as a parameter, never in the text.
     expect(query.statements.every((s) => s.params.name?.value === "ag]1" && !s.sql.includes("ag]1"))).toBe(true);
-    expect(query.resultCount).toBe(2);
+    expect(query.resultCount).toBe(3);
   });
 
-  it("maps the rows: lower-case cluster type, every replica option, states where SQL Server has them", () => {
+  it("maps the rows: lower-case cluster type, every replica option, states where SQL Server has them, the databases", () => {
     const record = query.map([
       [groupRow()],
       [
@@ -40,6 +42,7 @@ describe("availabilityGroupQuery", () => {
         replicaRow("SQL-B", { connected_state_desc: "DISCONNECTED", role_desc: null, synchronization_health_desc: "NOT_HEALTHY", last_connect_error_number: 28034, last_connect_error_description: "Connection handshake failed." }),
         replicaRow("SQL-C", { availability_mode_desc: "ASYNCHRONOUS_COMMIT", read_only_routing_url: "TCP://sql-c.corp:1433", secondary_role_allow_connections_desc: "READ_ONLY", is_local: null, role_desc: null, connected_state_desc: null, synchronization_health_desc: null }),
       ],
+      [{ database_name: "orders" }, { database_name: "sales" }],
     ]);
     expect(record).toEqual({
       name: "ag1",
@@ -74,18 +77,19 @@ describe("availabilityGroupQuery", () => {
         }),
         expect.objectContaining({ serverName: "SQL-C", availabilityMode: "ASYNCHRONOUS_COMMIT", readOnlyRoutingUrl: "TCP://sql-c.corp:1433", secondaryAllowConnections: "READ_ONLY", state: null }),
       ],
+      databases: ["orders", "sales"],
     });
   });
 
   it("absent group: undefined; two rows or an unknown value: a loud error", () => {
-    expect(query.map([[], []])).toBeUndefined();
-    expect(() => query.map([[groupRow(), groupRow()], []])).toThrow("unexpected catalog result: 2 availability groups named [ag]1]");
-    expect(() => query.map([[groupRow({ cluster_type_desc: "kubernetes" })], []])).toThrow(/cluster_type_desc should be one of WSFC, EXTERNAL, NONE/);
-    expect(() => query.map([[groupRow()], [replicaRow("SQL-A", { availability_mode_desc: "SOMETIMES" })]])).toThrow(/availability_mode_desc should be one of/);
+    expect(query.map([[], [], []])).toBeUndefined();
+    expect(() => query.map([[groupRow(), groupRow()], [], []])).toThrow("unexpected catalog result: 2 availability groups named [ag]1]");
+    expect(() => query.map([[groupRow({ cluster_type_desc: "kubernetes" })], [], []])).toThrow(/cluster_type_desc should be one of WSFC, EXTERNAL, NONE/);
+    expect(() => query.map([[groupRow()], [replicaRow("SQL-A", { availability_mode_desc: "SOMETIMES" })], []])).toThrow(/availability_mode_desc should be one of/);
   });
 
   it("a last connect error of 0 is no error", () => {
-    const record = query.map([[groupRow()], [replicaRow("SQL-B", { last_connect_error_number: 0, last_connect_error_description: "" })]]);
+    const record = query.map([[groupRow()], [replicaRow("SQL-B", { last_connect_error_number: 0, last_connect_error_description: "" })], []]);
     expect(record?.replicas[0]?.state?.lastConnectError).toBeNull();
   });
 });

@@ -94,6 +94,7 @@ describe("synchronization targets", () => {
         replicaRow("SQL-C", { availability_mode_desc: "ASYNCHRONOUS_COMMIT" }),
         replicaRow("SQL-W", { availability_mode_desc: "CONFIGURATION_ONLY" }),
       ],
+      [],
     ])!;
 
   it("SYNCHRONIZED for synchronous secondaries of a synchronous primary, SYNCHRONIZING otherwise; no target for the primary or a configuration-only replica", () => {

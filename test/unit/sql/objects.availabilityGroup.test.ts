@@ -36,7 +36,7 @@ const spec: AvailabilityGroupSpec = {
     { serverName: "SQL-B", endpointUrl: "TCP://sql-b.corp:5022", availabilityMode: "SYNCHRONOUS_COMMIT" },
   ],
 };
-const GROUP = [[groupRow()], [replicaRow("SQL-A", { is_local: true, role_desc: "PRIMARY" }), replicaRow("SQL-B")]];
+const GROUP = [[groupRow()], [replicaRow("SQL-A", { is_local: true, role_desc: "PRIMARY" }), replicaRow("SQL-B")], [{ database_name: "sales" }]];
 const CREATE_SQL =
   "CREATE AVAILABILITY GROUP [ag1] WITH (CLUSTER_TYPE = NONE) FOR REPLICA ON " +
   "N'SQL-A' WITH (ENDPOINT_URL = N'TCP://sql-a.corp:5022', AVAILABILITY_MODE = SYNCHRONOUS_COMMIT, FAILOVER_MODE = MANUAL, SEEDING_MODE = AUTOMATIC, BACKUP_PRIORITY = 50, SECONDARY_ROLE (ALLOW_CONNECTIONS = NO), PRIMARY_ROLE (ALLOW_CONNECTIONS = ALL), SESSION_TIMEOUT = 10), " +
@@ -72,7 +72,7 @@ describe("runAlone", () => {
 
 describe("createAvailabilityGroup", () => {
   it("read, CREATE alone, GRANT alone, read back: four requests", async () => {
-    const client = new FakeClient([[[], []], [], [], GROUP]);
+    const client = new FakeClient([[[], [], []], [], [], GROUP]);
     const result = await createAvailabilityGroup(client, spec, { grantCreateAnyDatabase: true });
     expect(result.existedBefore).toBe(false);
     expect(result.record.replicas.map((r) => r.serverName)).toEqual(["SQL-A", "SQL-B"]);
@@ -88,12 +88,12 @@ describe("createAvailabilityGroup", () => {
   it("a pending create (resumed) takes a group in place as its own when cluster type and replicas match", async () => {
     const client = new FakeClient([GROUP, GROUP]);
     await expect(createAvailabilityGroup(client, spec, { resumed: true })).resolves.toMatchObject({ existedBefore: false });
-    const other = new FakeClient([[[groupRow()], [replicaRow("SQL-A"), replicaRow("SQL-X")]]]);
+    const other = new FakeClient([[[groupRow()], [replicaRow("SQL-A"), replicaRow("SQL-X")], []]]);
     await expect(createAvailabilityGroup(other, spec, { resumed: true })).resolves.toMatchObject({ existedBefore: true });
   });
 
   it("a CREATE whose reply was lost is not sent twice when the group is there", async () => {
-    const client = new FakeClient([[[], []], connectionError("ESOCKET", "Connection lost"), GROUP, GROUP]);
+    const client = new FakeClient([[[], [], []], connectionError("ESOCKET", "Connection lost"), GROUP, GROUP]);
     await expect(createAvailabilityGroup(client, spec)).resolves.toMatchObject({ existedBefore: false });
     expect(client.statements).toEqual([READ_GROUP, CREATE_SQL, READ_GROUP, READ_GROUP]);
   });
@@ -120,7 +120,7 @@ describe("alterAvailabilityGroup", () => {
   });
 
   it("a step whose reply was lost is skipped when a fresh read shows it done", async () => {
-    const done = [[groupRow()], [replicaRow("SQL-A", { role_desc: "PRIMARY" }), replicaRow("SQL-B", { backup_priority: 70 })]];
+    const done = [[groupRow()], [replicaRow("SQL-A", { role_desc: "PRIMARY" }), replicaRow("SQL-B", { backup_priority: 70 })], []];
     const client = new FakeClient([connectionError("ESOCKET", "Connection lost"), done, done]);
     const desired = { ...spec, replicas: [spec.replicas[0]!, { ...spec.replicas[1]!, backupPriority: 70 }] };
     const result = await alterAvailabilityGroup(client, current, desired);
@@ -159,7 +159,7 @@ describe("discoverPrimary: the current primary, never assumed", () => {
     const a = new FakeClient([connectionError("ESOCKET", "connect ECONNREFUSED 10.0.0.1:1433")], { attempts: 1 });
     const b = new FakeClient([[[localRow("SQL-B", "SECONDARY", { primary_replica: "SQL-A", connected_state_desc: "DISCONNECTED" })]]]);
     const error = (await discoverPrimary([a, b], "ag1").catch((e: unknown) => e)) as SqlServerError;
-    expect(error.code).toBe("ENOPRIMARY");
+    expect(error.code).toBe("EPRIMARYUNREACHABLE");
     expect(error.message).toMatch(/^unable to find the primary of availability group \[ag1\] on sql1:1433: the current primary is 'SQL-A', which was not among the replicas that answered \('SQL-B' is SECONDARY\); unreachable: sql1:1433: unable to read the local replica of/);
   });
 
@@ -168,6 +168,15 @@ describe("discoverPrimary: the current primary, never assumed", () => {
     const b = new FakeClient([[[localRow("SQL-B", "PRIMARY")]]]);
     const c = new FakeClient([[[localRow("SQL-C", "PRIMARY")]]]);
     await expect(discoverPrimary([a, b, c], "ag1")).rejects.toMatchObject({ code: "EMULTIPLEPRIMARY", message: expect.stringContaining("'SQL-B' (sql1:1433) and 'SQL-C' (sql1:1433) both hold the PRIMARY role") });
+  });
+
+  it("every replica answered and none is primary (the group dropped on its primary): ENOPRIMARY", async () => {
+    const a = new FakeClient([[[]]]);
+    const b = new FakeClient([[[localRow("SQL-B", "RESOLVING", { primary_replica: null })]]]);
+    await expect(discoverPrimary([a, b], "ag1")).rejects.toMatchObject({
+      code: "ENOPRIMARY",
+      message: expect.stringContaining("no replica that answered holds the PRIMARY role ('SQL-B' is RESOLVING)"),
+    });
   });
 
   it("all unreachable: the first failure", async () => {

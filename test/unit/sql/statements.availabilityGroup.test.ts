@@ -165,6 +165,7 @@ function group(replicas: AvailabilityReplicaView[], overrides: Partial<Availabil
     distributed: false,
     primaryReplica: "SQL-A",
     replicas,
+    databases: [],
     ...overrides,
   };
 }
