@@ -11,7 +11,22 @@
  *   {@link AvailabilityGroupJoin} (on each secondary), {@link AvailabilityGroupDatabase} (one
  *   database), {@link ServerName} (an instance's `@@SERVERNAME`, the replica's name).
  */
-export { MirroringTopology, type InstanceSpec, type MirroringTopologyArgs } from "./components/mirroringTopology";
+export {
+  MirroringTopology,
+  type InstanceSpec,
+  type MirroringTopologyArgs,
+  type TopologyAvailabilityGroupArgs,
+  type AvailabilityReplicaOptions,
+  type TopologyAvailabilityGroup,
+} from "./components/mirroringTopology";
+export {
+  planAvailabilityGroups,
+  type AvailabilityGroupShape,
+  type AvailabilityGroupsPlan,
+  type PlannedAvailabilityGroup,
+  type PlannedReplica,
+  type PlannedDatabase,
+} from "./components/availabilityGroupPlan";
 export { MirroringInstance, type MirroringInstanceArgs, type InstanceEndpointArgs, type InstanceCertificateArgs } from "./components/mirroringInstance";
 export { PeerTrust, type PeerTrustArgs } from "./components/peerTrust";
 export { planTopology, TopologyValidationError, type TopologyPlan, type PlannedInstance, type PlannedTrust } from "./components/plan";
