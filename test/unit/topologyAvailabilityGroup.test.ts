@@ -53,7 +53,7 @@ const replicas = [instance("a", 5022), instance("b", 5023), instance("c", 5024)]
 /** The SDK's marker of a secret value in serialized inputs. */
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const isSecret = (v: unknown) => typeof v === "object" && v !== null && SECRET_SIG in v;
-const unwrap = <T>(v: unknown): T => (isSecret(v) ? (v as { value: T }).value : (v as T));
+const unwrap = <T>(v: unknown): T => (isSecret(v) ? (v as unknown as { value: T }).value : (v as T));
 const kinds = (resources: Registered[]) => resources.map((r) => `${r.type.replace(/^.*:/, "")} ${r.name}`).sort();
 
 describe("MirroringTopology with availabilityGroup", () => {
