@@ -140,6 +140,22 @@ export interface PlannedDatabase {
   initialFullBackup?: { disk: string };
 }
 
+/** The group options a program gave, checked (each is the `AvailabilityGroup` argument of the same name). */
+export interface PlannedGroupOptions {
+  /** `AUTOMATED_BACKUP_PREFERENCE`. */
+  automatedBackupPreference?: AutomatedBackupPreference;
+  /** `REQUIRED_SYNCHRONIZED_SECONDARIES_TO_COMMIT`. */
+  requiredSynchronizedSecondariesToCommit?: number;
+  /** `FAILURE_CONDITION_LEVEL`. */
+  failureConditionLevel?: number;
+  /** `HEALTH_CHECK_TIMEOUT`, ms. */
+  healthCheckTimeoutMs?: number;
+  /** `DB_FAILOVER`. */
+  dbFailover?: boolean;
+  /** `DTC_SUPPORT = PER_DB`. */
+  dtcSupport?: boolean;
+}
+
 /** A group ready to declare. */
 export interface PlannedAvailabilityGroup {
   /** Group name. */
@@ -151,14 +167,7 @@ export interface PlannedAvailabilityGroup {
   /** Databases in order. */
   databases: PlannedDatabase[];
   /** Group options given (the others are SQL Server's defaults and never compared). */
-  options: {
-    automatedBackupPreference?: AutomatedBackupPreference;
-    requiredSynchronizedSecondariesToCommit?: number;
-    failureConditionLevel?: number;
-    healthCheckTimeoutMs?: number;
-    dbFailover?: boolean;
-    dtcSupport?: boolean;
-  };
+  options: PlannedGroupOptions;
   /** Wait for each secondary to connect, seconds (undefined: the resource's default). */
   connectTimeoutSeconds?: number;
   /** Wait for each database to synchronize, seconds (undefined: the resource's default). */

@@ -187,16 +187,25 @@ export class AvailabilityGroup extends MssqlResource {
   }
 }
 
-/** A replica as kept in state (defaults applied by `check`). */
+/** A replica as kept in state (defaults applied by `check`; see {@link AvailabilityReplicaArgs}). A CONFIGURATION_ONLY replica keeps only the first three fields. */
 export interface ReplicaProps {
+  /** `@@SERVERNAME` of the replica's instance. */
   serverName: string;
+  /** `ENDPOINT_URL`. */
   endpointUrl: string;
+  /** `AVAILABILITY_MODE`. */
   availabilityMode: AvailabilityMode;
+  /** `FAILOVER_MODE`. */
   failoverMode?: FailoverMode;
+  /** `SEEDING_MODE`. */
   seedingMode?: SeedingMode;
+  /** `BACKUP_PRIORITY`. */
   backupPriority?: number;
+  /** `SECONDARY_ROLE (…)`. */
   secondaryRole?: { allowConnections: SecondaryAllowConnections; readOnlyRoutingUrl?: string };
+  /** `PRIMARY_ROLE (…)`. */
   primaryRole?: { allowConnections: PrimaryAllowConnections };
+  /** `SESSION_TIMEOUT`, seconds. */
   sessionTimeoutSeconds?: number;
 }
 

@@ -88,17 +88,27 @@ export interface AvailabilityGroupSpec {
   requiredSynchronizedSecondariesToCommit?: number;
 }
 
-/** A replica with every default applied. */
+/** A replica with every default applied (see {@link ReplicaSpec} for each field's meaning). */
 export interface ResolvedReplica {
+  /** `REPLICA ON N'…'`. */
   serverName: string;
+  /** `ENDPOINT_URL`. */
   endpointUrl: string;
+  /** `AVAILABILITY_MODE`. */
   availabilityMode: AvailabilityMode;
+  /** `FAILOVER_MODE` (not written for CONFIGURATION_ONLY). */
   failoverMode: FailoverMode;
+  /** `SEEDING_MODE`. */
   seedingMode: SeedingMode;
+  /** `BACKUP_PRIORITY`. */
   backupPriority: number;
+  /** `SECONDARY_ROLE (ALLOW_CONNECTIONS = …)`. */
   secondaryAllowConnections: SecondaryAllowConnections;
+  /** `SECONDARY_ROLE (READ_ONLY_ROUTING_URL = …)`, or undefined (not written). */
   readOnlyRoutingUrl: string | undefined;
+  /** `PRIMARY_ROLE (ALLOW_CONNECTIONS = …)`. */
   primaryAllowConnections: PrimaryAllowConnections;
+  /** `SESSION_TIMEOUT`, seconds. */
   sessionTimeout: number;
 }
 
