@@ -7,8 +7,26 @@
  *   {@link PeerTrust} (one instance accepting one peer).
  * - Resources: {@link MasterKey}, {@link Certificate}, {@link MirroringEndpoint}, {@link Login},
  *   {@link User}, {@link PeerCertificate}, {@link EndpointPermission}, {@link CertificateBackup}.
+ * - Availability groups: {@link AvailabilityGroup} (on the current primary),
+ *   {@link AvailabilityGroupJoin} (on each secondary), {@link AvailabilityGroupDatabase} (one
+ *   database), {@link ServerName} (an instance's `@@SERVERNAME`, the replica's name).
  */
-export { MirroringTopology, type InstanceSpec, type MirroringTopologyArgs } from "./components/mirroringTopology";
+export {
+  MirroringTopology,
+  type InstanceSpec,
+  type MirroringTopologyArgs,
+  type TopologyAvailabilityGroupArgs,
+  type AvailabilityReplicaOptions,
+  type TopologyAvailabilityGroup,
+} from "./components/mirroringTopology";
+export {
+  planAvailabilityGroups,
+  type AvailabilityGroupShape,
+  type AvailabilityGroupsPlan,
+  type PlannedAvailabilityGroup,
+  type PlannedReplica,
+  type PlannedDatabase,
+} from "./components/availabilityGroupPlan";
 export { MirroringInstance, type MirroringInstanceArgs, type InstanceEndpointArgs, type InstanceCertificateArgs } from "./components/mirroringInstance";
 export { PeerTrust, type PeerTrustArgs } from "./components/peerTrust";
 export { planTopology, TopologyValidationError, type TopologyPlan, type PlannedInstance, type PlannedTrust } from "./components/plan";
@@ -27,6 +45,24 @@ export { User, type UserArgs } from "./resources/user";
 export { PeerCertificate, type PeerCertificateArgs } from "./resources/peerCertificate";
 export { EndpointPermission, type EndpointPermissionArgs } from "./resources/endpointPermission";
 export { CertificateBackup, type CertificateBackupArgs } from "./resources/certificateBackup";
+export {
+  AvailabilityGroup,
+  type AvailabilityGroupArgs,
+  type AvailabilityGroupClusterType,
+  type AvailabilityReplicaArgs,
+  type ReplicaHealthOutput,
+} from "./resources/availabilityGroup";
+export { AvailabilityGroupJoin, type AvailabilityGroupJoinArgs } from "./resources/availabilityGroupJoin";
+export { AvailabilityGroupDatabase, type AvailabilityGroupDatabaseArgs, type DatabaseCopyState } from "./resources/availabilityGroupDatabase";
+export { ServerName, type ServerNameArgs } from "./resources/serverName";
+export type {
+  AutomatedBackupPreference,
+  AvailabilityMode,
+  FailoverMode,
+  PrimaryAllowConnections,
+  SecondaryAllowConnections,
+  SeedingMode,
+} from "./sql/availabilityGroupRecords";
 export type { ConnectionArgs } from "./resources/connection";
 export { RESOURCE_KINDS } from "./resources/registry";
 

@@ -5,7 +5,14 @@
  * that no new connection is ever refused.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { AvailabilityGroup } from "../resources/availabilityGroup";
+import type { AvailabilityGroupDatabase } from "../resources/availabilityGroupDatabase";
+import type { AvailabilityGroupJoin } from "../resources/availabilityGroupJoin";
 import type { ConnectionArgs } from "../resources/connection";
+import { ServerName } from "../resources/serverName";
+import type { AutomatedBackupPreference, AvailabilityMode, FailoverMode, PrimaryAllowConnections, SecondaryAllowConnections, SeedingMode } from "../sql/availabilityGroupRecords";
+import { planAvailabilityGroups, type AvailabilityGroupShape, type AvailabilityGroupsPlan } from "./availabilityGroupPlan";
+import { declareAvailabilityGroup, type GroupMember } from "./availabilityGroupWiring";
 import {
   instanceShapeOf,
   MirroringInstance,
@@ -13,7 +20,7 @@ import {
   type InstanceEndpointArgs,
 } from "./mirroringInstance";
 import { PeerTrust } from "./peerTrust";
-import { planTopology, type EncryptionAlgorithm, type EndpointEncryption, type InstanceShape } from "./plan";
+import { planTopology, TopologyValidationError, type EncryptionAlgorithm, type EndpointEncryption, type InstanceShape, type TopologyPlan } from "./plan";
 
 /** One SQL Server instance of a topology. */
 export interface InstanceSpec {
@@ -35,6 +42,61 @@ export interface InstanceSpec {
   backup?: { file: pulumi.Input<string>; privateKey?: { file: pulumi.Input<string>; password: pulumi.Input<string> } };
 }
 
+/** One replica's options in a topology's availability group (every one has a default). */
+export interface AvailabilityReplicaOptions {
+  /** `AVAILABILITY_MODE`. Default: SYNCHRONOUS_COMMIT for the first replicas up to SQL Server's limit of five (the primary included), ASYNCHRONOUS_COMMIT after. */
+  availabilityMode?: AvailabilityMode;
+  /** `FAILOVER_MODE`. Default MANUAL with cluster type NONE (the only value it takes), EXTERNAL with EXTERNAL. */
+  failoverMode?: FailoverMode;
+  /** `SEEDING_MODE`. Default AUTOMATIC. */
+  seedingMode?: SeedingMode;
+  /** `BACKUP_PRIORITY` (0–100). Default 50. */
+  backupPriority?: number;
+  /** `SECONDARY_ROLE (ALLOW_CONNECTIONS = …)`. Default: the group's `readableSecondaries`, else NO. */
+  readableSecondary?: SecondaryAllowConnections;
+  /** `SECONDARY_ROLE (READ_ONLY_ROUTING_URL = …)`: `TCP://host:port` of the instance's TDS listener. Default: none. */
+  readOnlyRoutingUrl?: string;
+  /** `PRIMARY_ROLE (ALLOW_CONNECTIONS = …)`. Default ALL. */
+  primaryAllowConnections?: PrimaryAllowConnections;
+  /** `SESSION_TIMEOUT`, seconds (at least 5). Default 10. */
+  sessionTimeoutSeconds?: number;
+}
+
+/**
+ * The availability group a topology of `replicas` declares over all of them, after every trust
+ * exists. Values are plain (known when the program runs): planning checks them all at preview.
+ */
+export interface TopologyAvailabilityGroupArgs {
+  /** Group name (sysname). A new name replaces the group, refused at preview unless {@link allowReplacement}. */
+  name: string;
+  /** Databases to add, by name or with options; each must be ONLINE on the first replica, in FULL recovery, with a full backup. */
+  databases?: Array<string | { name: string; seedingMode?: SeedingMode; initialFullBackup?: { disk: string } }>;
+  /** `CLUSTER_TYPE`. Default `NONE` (read-scale, manual failover); `EXTERNAL` for a Pacemaker cluster. WSFC is refused. */
+  clusterType?: "NONE" | "EXTERNAL";
+  /** Per-replica options, by the replicas' logical names. */
+  replicaOptions?: Record<string, AvailabilityReplicaOptions>;
+  /** Default of every replica's `SECONDARY_ROLE (ALLOW_CONNECTIONS)`: NO (default), READ_ONLY or ALL. */
+  readableSecondaries?: SecondaryAllowConnections;
+  /** `AUTOMATED_BACKUP_PREFERENCE`. Default: SQL Server's. */
+  automatedBackupPreference?: AutomatedBackupPreference;
+  /** `REQUIRED_SYNCHRONIZED_SECONDARIES_TO_COMMIT`. Default: SQL Server's (0). */
+  requiredSynchronizedSecondariesToCommit?: number;
+  /** `FAILURE_CONDITION_LEVEL` (1–5). Default: SQL Server's. */
+  failureConditionLevel?: number;
+  /** `HEALTH_CHECK_TIMEOUT`, ms. Default: SQL Server's. */
+  healthCheckTimeoutMs?: number;
+  /** `DB_FAILOVER`. Default: SQL Server's (off). */
+  dbFailover?: boolean;
+  /** `DTC_SUPPORT = PER_DB`. Default: SQL Server's (NONE). */
+  dtcSupport?: boolean;
+  /** How long `up` waits for each secondary to connect, seconds. Default 60. */
+  connectTimeoutSeconds?: number;
+  /** How long `up` waits for each database to synchronize, seconds (0: do not wait). Default 300. */
+  synchronizationTimeoutSeconds?: number;
+  /** Let a new name or cluster type replace the group. Default false. */
+  allowReplacement?: boolean;
+}
+
 /** Arguments of {@link MirroringTopology}: `partners` (+ `witness`) or `replicas`. */
 export interface MirroringTopologyArgs {
   /** Database mirroring: exactly two partners (endpoint role PARTNER). */
@@ -51,6 +113,51 @@ export interface MirroringTopologyArgs {
   certificate?: { subject?: pulumi.Input<string>; validityDays?: pulumi.Input<number> };
   /** Prefix of derived login, user and certificate names. Default `mirroring_`. */
   namePrefix?: string;
+  /** With `replicas`: the availability group over all of them (the first replica is its initial primary). */
+  availabilityGroup?: TopologyAvailabilityGroupArgs;
+}
+
+/** The availability-group resources a topology declared. */
+export interface TopologyAvailabilityGroup {
+  /** The group. */
+  group: AvailabilityGroup;
+  /** Each secondary's join, by logical name (the first replica has none: it created the group). */
+  joins: Record<string, AvailabilityGroupJoin>;
+  /** Each database, by name. */
+  databases: Record<string, AvailabilityGroupDatabase>;
+  /** Each replica's `@@SERVERNAME` reader, by logical name. */
+  serverNames: Record<string, ServerName>;
+}
+
+/**
+ * Plans the topology and its groups together, so that preview reports every problem at once
+ * (nothing is declared while there is one).
+ */
+function planAll(args: MirroringTopologyArgs, shapes: Parameters<typeof planTopology>[0]): { plan: TopologyPlan; groups: AvailabilityGroupsPlan } {
+  const problems: string[] = [];
+  let plan: TopologyPlan | undefined;
+  try {
+    plan = planTopology(shapes);
+  } catch (error) {
+    if (!(error instanceof TopologyValidationError)) throw error;
+    problems.push(...error.problems);
+  }
+  const groups: AvailabilityGroupShape[] = [];
+  const ag = args.availabilityGroup;
+  if (ag !== undefined) {
+    if (args.replicas === undefined) {
+      problems.push("availabilityGroup needs replicas: [...] (every replica joins the group); partners and a witness are for database mirroring");
+    } else {
+      groups.push({ path: "availabilityGroup", ...ag, replicas: args.replicas.map((r) => r.name) });
+    }
+  }
+  const grouped = planAvailabilityGroups(
+    (args.replicas ?? []).map((r) => r.name),
+    groups,
+  );
+  problems.push(...grouped.problems);
+  if (problems.length > 0 || plan === undefined) throw new TopologyValidationError(problems);
+  return { plan, groups: grouped };
 }
 
 function plain<T>(v: pulumi.Input<T> | undefined, kind: "string" | "number"): T | undefined {
@@ -75,13 +182,15 @@ export class MirroringTopology extends pulumi.ComponentResource {
   readonly trusts: Record<string, PeerTrust>;
   /** `TCP://host:port` of each instance's endpoint, by logical name. */
   readonly endpointUrls: pulumi.Output<Record<string, string>>;
+  /** The availability group's resources, when `availabilityGroup` was given. */
+  readonly availabilityGroup?: TopologyAvailabilityGroup;
 
   constructor(name: string, args: MirroringTopologyArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mssql-mirroring:index:MirroringTopology", name, {}, opts);
     const specs = [...(args.partners ?? []), ...(args.witness ? [args.witness] : []), ...(args.replicas ?? [])];
     // Throws with every problem before a single resource is declared.
     const defaults = args.certificate;
-    const plan = planTopology({
+    const { plan, groups } = planAll(args, {
       partners: args.partners?.map((p) => shapeOf(p, defaults)),
       witness: args.witness ? shapeOf(args.witness, defaults) : undefined,
       replicas: args.replicas?.map((r) => shapeOf(r, defaults)),
@@ -144,6 +253,32 @@ export class MirroringTopology extends pulumi.ComponentResource {
     for (const [instance, gate] of gates) gate.resolve(importsOf.get(instance)!);
 
     this.endpointUrls = pulumi.all(Object.fromEntries(Object.entries(this.instances).map(([n, i]) => [n, i.endpointUrl])));
-    this.registerOutputs({ endpointUrls: this.endpointUrls });
+
+    // Only with availabilityGroup: a topology without one declares exactly what it always did.
+    const [group] = groups.groups;
+    if (group !== undefined) {
+      const serverNames: Record<string, ServerName> = {};
+      const members = new Map<string, GroupMember>();
+      for (const r of group.replicas) {
+        const spec = specByName.get(r.instance)!;
+        serverNames[r.instance] = new ServerName(`${name}-${r.instance}-server-name`, { connection: spec.connection }, { parent: this });
+        members.set(r.instance, {
+          connection: spec.connection,
+          serverName: serverNames[r.instance]!,
+          endpointHost: spec.endpointHost ?? spec.connection.server,
+          endpointPort: this.instances[r.instance]!.endpoint.port,
+        });
+      }
+      // After every trust (login, user, peer certificate, grant) and every endpoint exists.
+      const after = [
+        ...Object.values(this.trusts).flatMap((t) => [t.login, t.user, t.certificate, t.permission]),
+        ...Object.values(this.instances).map((i) => i.endpoint),
+      ];
+      const declared = declareAvailabilityGroup(name, group, members, after, this, args.availabilityGroup?.allowReplacement);
+      this.availabilityGroup = { ...declared, serverNames };
+      this.registerOutputs({ endpointUrls: this.endpointUrls, availabilityGroup: declared.group.name, primaryReplica: declared.group.primaryReplica });
+    } else {
+      this.registerOutputs({ endpointUrls: this.endpointUrls });
+    }
   }
 }

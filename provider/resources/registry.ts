@@ -3,6 +3,9 @@
  * only names its kind (see thinProvider.ts); this table, from the installed package, does the work.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import { availabilityGroupProvider } from "./availabilityGroup";
+import { availabilityGroupDatabaseProvider } from "./availabilityGroupDatabase";
+import { availabilityGroupJoinProvider } from "./availabilityGroupJoin";
 import { certificateProvider } from "./certificate";
 import { certificateBackupProvider } from "./certificateBackup";
 import { endpointPermissionProvider } from "./endpointPermission";
@@ -10,6 +13,7 @@ import { loginProvider } from "./login";
 import { masterKeyProvider } from "./masterKey";
 import { mirroringEndpointProvider } from "./mirroringEndpoint";
 import { peerCertificateProvider } from "./peerCertificate";
+import { serverNameProvider } from "./serverName";
 import { userProvider } from "./user";
 
 const providers: Readonly<Record<string, pulumi.dynamic.ResourceProvider>> = {
@@ -21,6 +25,10 @@ const providers: Readonly<Record<string, pulumi.dynamic.ResourceProvider>> = {
   PeerCertificate: peerCertificateProvider,
   EndpointPermission: endpointPermissionProvider,
   CertificateBackup: certificateBackupProvider,
+  ServerName: serverNameProvider,
+  AvailabilityGroup: availabilityGroupProvider,
+  AvailabilityGroupJoin: availabilityGroupJoinProvider,
+  AvailabilityGroupDatabase: availabilityGroupDatabaseProvider,
 };
 
 /** The resource kinds this package registers (`pulumi-nodejs:dynamic/mssql-mirroring:<kind>`). */

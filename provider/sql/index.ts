@@ -96,3 +96,23 @@ export * from "./objects/endpoint";
 export * from "./objects/login";
 export * from "./objects/user";
 export * from "./objects/permission";
+
+// Availability groups: records, rules, catalog reads, statements, operations and waits.
+export { conflictError, displayName } from "./errors";
+export type * from "./availabilityGroupRecords";
+export * from "./validateAvailabilityGroup";
+export {
+  availabilityDatabaseQuery,
+  availabilityGroupQuery,
+  backupCoversDatabase,
+  databasePrerequisitesQuery,
+  hadrReadinessQuery,
+  localDatabaseQuery,
+  localReplicaQuery,
+  serverNameQuery,
+  type HadrReadinessRecord,
+  type LocalDatabaseRecord,
+} from "./availabilityGroupCatalog";
+export * from "./statements/availabilityGroup";
+export * from "./objects/availabilityGroup";
+export * from "./objects/availabilityGroupWait";

@@ -71,7 +71,16 @@ const allOk = (n: number) => Array.from({ length: n }, (_, f) => Array.from({ le
 
 describe.runIf(runEngine)("examples through the Pulumi CLI", () => {
   it("covers every example folder", () => {
-    expect(readdirSync(path.join(ROOT, "examples")).sort()).toEqual(["adopt-existing", "ag-replicas", "certificate-rotation", "partners-witness", "two-partners"]);
+    expect(readdirSync(path.join(ROOT, "examples")).sort()).toEqual(["adopt-existing", "ag-replicas", "availability-group", "certificate-rotation", "partners-witness", "two-partners"]);
+  });
+
+  it("availability-group: preview plans the endpoints, trusts, server names, group, joins and database, sending nothing", async () => {
+    const { instances, project } = await setUp("availability-group", 3);
+    const preview = await project.stack.preview(recorded(project));
+    // Stack + topology + 3 × (instance + master key + certificate + endpoint) + 6 × (trust + 4)
+    // + 3 ServerName + the group + 2 joins + 1 database.
+    expect(preview.changeSummary).toEqual({ create: 2 + 3 * 4 + 6 * 5 + 3 + 1 + 2 + 1 });
+    expect(instances.reduce((n, i) => n + i.counters.requests + i.counters.logins, 0)).toBe(0);
   });
 
   it.each<[string, number, Array<"partner" | "witness" | "replica">]>([
