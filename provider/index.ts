@@ -8,7 +8,7 @@
  * - Resources: {@link MasterKey}, {@link Certificate}, {@link MirroringEndpoint}, {@link Login},
  *   {@link User}, {@link PeerCertificate}, {@link EndpointPermission}, {@link CertificateBackup}.
  */
-export { MirroringTopology, type InstanceSpec, type MirroringTopologyArgs } from "./components/mirroringTopology";
+export { MirroringTopology, type InstanceSpec, type MirroringTopologyArgs, type TopologyCertificateArgs } from "./components/mirroringTopology";
 export { MirroringInstance, type MirroringInstanceArgs, type InstanceEndpointArgs, type InstanceCertificateArgs } from "./components/mirroringInstance";
 export { PeerTrust, type PeerTrustArgs } from "./components/peerTrust";
 export { planTopology, TopologyValidationError, type TopologyPlan, type PlannedInstance, type PlannedTrust } from "./components/plan";
