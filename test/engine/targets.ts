@@ -4,7 +4,7 @@
  * answer (request counters, its handshake check, full catalog snapshots) fall back to portable
  * T-SQL equivalents on real servers.
  */
-import { checkHandshake, type EmulatorInstance } from "../../emulator";
+import { checkHandshake, type EmulatorInstance, type EmulatorOptions } from "../../emulator";
 import { catalogSnapshot, query, realServers, trustByCatalog, type SqlTarget } from "../real/sqlTrust";
 import { SA_PASSWORD, startInstances } from "./emulators";
 
@@ -36,12 +36,12 @@ export function targetKinds(minimum: number): Array<"emulator" | "real"> {
   return ["emulator", "real"];
 }
 
-/** Starts `count` emulated instances, or takes the first `count` real ones. */
-export async function acquire(kind: "emulator" | "real", count: number): Promise<TargetSet> {
+/** Starts `count` emulated instances (with `emulatorOptions`, e.g. a clock), or takes the first `count` real ones. */
+export async function acquire(kind: "emulator" | "real", count: number, emulatorOptions: Omit<EmulatorOptions, "saPassword"> = {}): Promise<TargetSet> {
   if (kind === "real") {
     return { kind, targets: realServers().slice(0, count).map((sql) => ({ sql })), stop: async () => undefined };
   }
-  const instances = await startInstances(count);
+  const instances = await startInstances(count, emulatorOptions);
   return {
     kind,
     targets: instances.map((emulator) => ({
