@@ -147,12 +147,16 @@ describe.runIf(runEngine)("certificate lifecycle of a three-replica mesh through
     setClock(rotationAt);
     const old = await certificates();
     const t0 = requestCount(set);
-    const preview = await project.stack.preview({ ...recorded(project), diff: true });
+    const preview = await project.stack.preview(recorded(project));
     expect(requestCount(set)).toEqual(t0);
     expect(preview.changeSummary).toEqual(ROTATION);
     console.log(`preview of a due rotation:\n${preview.stdout}`);
+    // Every step of the rotation is named: the new certificates, every peer's import, every endpoint.
+    const line = (type: string, name: string, op: string) => new RegExp(`^\\s*${op === "replace" ? "\\+-" : "~"}\\s+pulumi-nodejs:dynamic/mssql-mirroring:${type}\\s+${name}\\s+${op}\\b`, "m");
     for (const n of NAMES) {
-      expect(preview.stdout).toMatch(new RegExp(`\\+-\\s*pulumi-nodejs:dynamic/mssql-mirroring:Certificate: \\(replace\\)[^]*?\\[urn=[^\\]]*test-${n}-certificate\\]`));
+      expect(preview.stdout).toMatch(line("Certificate", `test-${n}-certificate`, "replace"));
+      expect(preview.stdout).toMatch(line("MirroringEndpoint", `test-${n}-endpoint`, "update"));
+      for (const p of NAMES.filter((x) => x !== n)) expect(preview.stdout).toMatch(line("PeerCertificate", `test-${n}-trusts-${p}-certificate`, "replace"));
     }
 
     const { up, refusals, polls, ms } = await upWatched();
@@ -207,9 +211,12 @@ describe.runIf(runEngine)("certificate lifecycle of a three-replica mesh through
   it("turning automatic rotation back on rotates the expired certificates at the next up", async () => {
     await setTopology({ rotateBeforeDays: ROTATE_BEFORE_DAYS });
     const t0 = requestCount(set);
-    const preview = await project.stack.preview(recorded(project));
+    const old = await certificates();
+    const preview = await project.stack.preview({ ...recorded(project), diff: true });
     expect(requestCount(set)).toEqual(t0);
     expect(preview.changeSummary).toEqual(ROTATION);
+    // With --diff, each certificate shows the new generated name beside the old one.
+    for (const n of NAMES) expect(preview.stdout).toMatch(new RegExp(`~ name\\s*: "${old[n]!.name}" => "mirroring_cert_[0-9a-f]{8}"`));
     const up = await project.stack.up(recorded(project));
     expect(up.summary.resourceChanges).toEqual(ROTATION);
     expect(await handshakes()).toEqual(allAccepted);
