@@ -2,8 +2,8 @@
  * Automatic certificate rotation over TDS: the Certificate provider decides a due rotation in
  * `diff` from its state and the clock (no request), the replacement gets a new name and a validity
  * measured from the rotation, the renewed certificate is not due again, and a server whose clock is
- * behind the Pulumi machine's accepts the renewed certificate for its endpoint at once (up to the
- * one-hour allowance; beyond it the endpoint refuses it, 28055).
+ * behind the Pulumi machine's lets its endpoint switch to the renewed certificate at once (up to the
+ * one-hour allowance; beyond it ALTER ENDPOINT refuses it, 28055, and the old one stays in use).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { EmulatorInstance } from "../../emulator/index";
@@ -94,42 +94,56 @@ describe("automatic rotation decided by the Certificate provider", () => {
 });
 
 describe("clock skew between the Pulumi machine and the server", () => {
-  /** Creates a certificate from validityDays at the Pulumi clock and an endpoint that uses it. */
-  async function certificateAndEndpoint(): Promise<{ cert: Driven; endpoint: Driven | Error }> {
-    const cert = new Driven("Certificate");
-    await cert.create(args());
+  /**
+   * An endpoint on a certificate made a day earlier (both clocks agreeing then), then a renewal made
+   * at the Pulumi clock T0 while the server's clock reads `serverNow`, and the endpoint's switch to it.
+   */
+  async function rotateWithServerAt(serverNow: Date): Promise<{ old: Driven; renewed: Driven; endpoint: Driven; switched: unknown }> {
+    await warmPool(a);
+    pulumiClock(new Date(T0.getTime() - DAY_MS));
+    serverClock.now = new Date(T0.getTime() - DAY_MS);
+    const old = new Driven("Certificate");
+    await old.create(args());
     const endpoint = new Driven("MirroringEndpoint");
+    const endpointArgs = (certificateName: unknown) => ({ connection: connectionOf(a), port: 5022, certificateName, role: "ALL" });
+    await endpoint.create(endpointArgs(old.state.certificateName));
+
+    pulumiClock(T0);
+    serverClock.now = serverNow;
+    const renewed = new Driven("Certificate");
+    await renewed.create(args());
+    let switched: unknown;
     try {
-      await endpoint.create({ connection: connectionOf(a), port: 5022, certificateName: cert.state.certificateName, role: "ALL" });
-      return { cert, endpoint };
+      switched = await endpoint.update((await endpoint.plan(endpointArgs(renewed.state.certificateName))).inputs);
     } catch (e) {
-      return { cert, endpoint: e as Error };
+      switched = e;
     }
+    return { old, renewed, endpoint, switched };
   }
 
-  it("a server 30 minutes behind sees the renewed certificate valid at once: its endpoint takes it", async () => {
+  async function cleanUp(r: { old: Driven; renewed: Driven; endpoint: Driven }): Promise<void> {
+    await r.endpoint.delete();
+    await r.renewed.delete();
+    await r.old.delete();
+  }
+
+  it("a server 30 minutes behind takes the renewal at once: the endpoint switches to it", async () => {
     const base = catalogOf(a);
-    await warmPool(a);
-    pulumiClock(T0);
-    serverClock.now = new Date(T0.getTime() - 30 * 60_000);
-    const { cert, endpoint } = await certificateAndEndpoint();
-    expect(endpoint).toBeInstanceOf(Driven);
-    const row = rowOf(a, "sys.certificates", "name", cert.state.certificateName);
-    expect(row.start_date).toBe(new Date(T0.getTime() - HOUR).toISOString());
-    await (endpoint as Driven).delete();
-    await cert.delete();
+    const r = await rotateWithServerAt(new Date(T0.getTime() - 30 * 60_000));
+    expect(r.switched).not.toBeInstanceOf(Error);
+    expect(rowOf(a, "sys.certificates", "name", r.renewed.state.certificateName).start_date).toBe(new Date(T0.getTime() - HOUR).toISOString());
+    expect(rowOf(a, "sys.database_mirroring_endpoints", "name", "hadr_endpoint").certificate_id).toBe(r.renewed.state.certificateId);
+    await cleanUp(r);
     expect(catalogOf(a)).toEqual(base);
   });
 
-  it("a server more than an hour behind refuses the new certificate for its endpoint (28055): the limit of the allowance", async () => {
+  it("a server more than an hour behind refuses the switch (28055) and keeps the old certificate: the limit of the allowance", async () => {
     const base = catalogOf(a);
-    await warmPool(a);
-    pulumiClock(T0);
-    serverClock.now = new Date(T0.getTime() - 2 * HOUR);
-    const { cert, endpoint } = await certificateAndEndpoint();
-    expect(endpoint).toBeInstanceOf(Error);
-    expect(String((endpoint as Error).message)).toMatch(/28055/);
-    await cert.delete();
+    const r = await rotateWithServerAt(new Date(T0.getTime() - 2 * HOUR));
+    expect(r.switched).toBeInstanceOf(Error);
+    expect(String((r.switched as Error).message)).toMatch(/28055/);
+    expect(rowOf(a, "sys.database_mirroring_endpoints", "name", "hadr_endpoint").certificate_id).toBe(r.old.state.certificateId);
+    await cleanUp(r);
     expect(catalogOf(a)).toEqual(base);
   });
 });
