@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DAY_MS, TEST_CLOCK_VARIABLE } from "../../provider/resources/certificateLifecycle";
 import { createProject, pulumiAvailable, recorded, ROOT, type TestProject } from "./pulumiProject";
-import { acquire, handshake, requestCount, snapshot, tsqlOn, type Target, type TargetSet } from "./targets";
+import { acquire, handshake, requestCount, snapshot, tsqlOn, whilePolling, type Target, type TargetSet } from "./targets";
 
 const NAMES = ["sql-a", "sql-b", "sql-c"] as const;
 // Stack, topology component, 3 × (instance component + master key + certificate + endpoint),
@@ -57,23 +57,14 @@ describe.runIf(runEngine)("certificate lifecycle of a three-replica mesh through
   /** Each instance's own certificate: name, expiry, thumbprint, as the stack outputs say. */
   const certificates = async () => (await project.stack.outputs()).certificates!.value as Record<string, { name: string; thumbprint: string; expiryDate: string }>;
 
-  /** Runs `up` while every pair's handshake is checked continuously; returns the refusals seen. */
+  /** Runs `up` while every pair's handshake is checked continuously; returns the refusals seen and the time `up` took. */
   const upWatched = async () => {
-    const refusals = new Set<string>();
-    let polls = 0;
-    let done = false;
-    const watcher = (async () => {
-      for (let n = 0; n < 100_000 && !done; n++) {
-        for (const h of await handshakes()) if (!h.endsWith(": ok")) refusals.add(h);
-        polls++;
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    })();
     const started = Date.now();
-    const up = await project.stack.up(recorded(project)).finally(() => (done = true));
-    const ms = Date.now() - started;
-    await watcher;
-    return { up, refusals: [...refusals], polls, ms };
+    const { value: up, refusals, polls } = await whilePolling(handshakes, async () => {
+      const result = await project.stack.up(recorded(project));
+      return { result, ms: Date.now() - started };
+    });
+    return { up: up.result, ms: up.ms, refusals, polls };
   };
 
   beforeAll(async () => {

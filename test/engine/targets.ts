@@ -85,3 +85,24 @@ export function requestCount(set: TargetSet): { requests: number; logins: number
     { requests: 0, logins: 0 },
   );
 }
+
+/**
+ * Runs `work` while `poll` (e.g. every pair's handshake, each "… ok" or a refusal) is called over
+ * and over until it ends (bounded: at most 100,000 rounds, 5 ms apart). Returns what `work` gave,
+ * the distinct results that did not end in "ok", and how many rounds ran.
+ */
+export async function whilePolling<T>(poll: () => Promise<string[]>, work: () => Promise<T>): Promise<{ value: T; refusals: string[]; polls: number }> {
+  const refusals = new Set<string>();
+  let polls = 0;
+  let done = false;
+  const watcher = (async () => {
+    for (let n = 0; n < 100_000 && !done; n++) {
+      for (const h of await poll()) if (!h.endsWith(": ok")) refusals.add(h);
+      polls++;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  })();
+  const value = await work().finally(() => (done = true));
+  await watcher;
+  return { value, refusals: [...refusals], polls };
+}
