@@ -185,7 +185,7 @@ export function instanceSettingsProblems(inst: Omit<InstanceShape, "name" | "enc
     if (reason !== undefined && past) add(property, `expiry date ${canonicalUtc(effectiveExpiry)} is in the past; an endpoint cannot use an expired certificate`);
     else add(property, reason);
   }
-  const lifecycle = { validityDays: days, rotateBeforeDays: s.rotateBeforeDays, warnBeforeDays: s.warnBeforeDays, hasExpiryDate: s.expiryDate !== undefined, hasStartDate: s.startDate !== undefined };
+  const lifecycle = { validityDays: days, rotateBeforeDays: s.rotateBeforeDays, warnBeforeDays: s.warnBeforeDays, hasExpiryDate: s.expiryDate !== undefined, hasStartDate: s.startDate !== undefined, hasName: s.certificateName !== undefined };
   for (const p of lifecycleProblems(lifecycle)) add(`certificate.${p.property}`, p.reason.replace(/\b(validityDays|expiryDate|startDate)\b/g, "certificate.$1"));
   return problems;
 }

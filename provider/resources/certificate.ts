@@ -221,7 +221,7 @@ export const certificateProvider: pulumi.dynamic.ResourceProvider = {
     }
     const rotateBeforeDays = news.rotateBeforeDays;
     if (!isUnknown(rotateBeforeDays) && !isUnknown(validityDays)) {
-      const lifecycle = { validityDays, rotateBeforeDays, hasExpiryDate: news.expiryDate !== undefined, hasStartDate: news.startDate !== undefined };
+      const lifecycle = { validityDays, rotateBeforeDays, hasExpiryDate: news.expiryDate !== undefined, hasStartDate: news.startDate !== undefined, hasName: !autoNamed };
       for (const p of lifecycleProblems(lifecycle)) c.fail(p.property, p.reason);
     }
     return { inputs: { ...news, connection, name, autoNamed, subject, ...(validityDays !== undefined ? { validityDays } : {}) }, failures: c.failures };

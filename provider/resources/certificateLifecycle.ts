@@ -101,6 +101,8 @@ export interface LifecycleSettings {
   hasExpiryDate?: boolean;
   /** Whether a fixed `startDate` is given. */
   hasStartDate?: boolean;
+  /** Whether a fixed certificate `name` is given. */
+  hasName?: boolean;
 }
 
 /** A problem with a property, in the words `check` and topology planning both use. */
@@ -121,7 +123,8 @@ function wholeDays(v: unknown, min: number): boolean {
  * What is wrong with a combination of lifecycle settings. A rotation renews the certificate for
  * `validityDays` from the moment it runs, so it needs `validityDays` and no fixed dates (a renewed
  * certificate with the same fixed expiry would be due again at once), and `rotateBeforeDays` must be
- * shorter than `validityDays`. Values not known yet must be left out by the caller.
+ * shorter than `validityDays`; and a generated name, since the renewal is created beside the old
+ * certificate, which its endpoint still uses. Values not known yet must be left out by the caller.
  */
 export function lifecycleProblems(s: LifecycleSettings): LifecycleProblem[] {
   const problems: LifecycleProblem[] = [];
@@ -139,6 +142,11 @@ export function lifecycleProblems(s: LifecycleSettings): LifecycleProblem[] {
     problems.push({ property: "rotateBeforeDays", reason: `cannot be combined with expiryDate: a renewed certificate would get the same expiry date and be due again at once; ${fix}` });
   } else if (s.hasStartDate) {
     problems.push({ property: "rotateBeforeDays", reason: `cannot be combined with startDate: a renewed certificate would get the same dates and be due again at once; ${fix}` });
+  } else if (s.hasName) {
+    problems.push({
+      property: "rotateBeforeDays",
+      reason: "cannot be combined with a fixed name: a renewal is created beside the old certificate, which its endpoint still uses, so it needs a new generated name; leave name unset",
+    });
   } else if (s.validityDays === undefined) {
     problems.push({ property: "rotateBeforeDays", reason: "needs validityDays: the validity of each renewed certificate, e.g. validityDays: 365" });
   } else if (wholeDays(s.validityDays, 1) && (rotate as number) >= (s.validityDays as number)) {

@@ -143,6 +143,10 @@ describe("Certificate automatic rotation", () => {
     expect(await failuresOf(certificateProvider, { connection, ...override })).toEqual({ rotateBeforeDays: reason });
   });
 
+  it("check refuses rotation with a fixed name (the renewal must live beside the old certificate)", async () => {
+    expect((await failuresOf(certificateProvider, { connection, name: "fixed", validityDays: 30, rotateBeforeDays: 10 })).rotateBeforeDays).toMatch(/^cannot be combined with a fixed name: /);
+  });
+
   it("check refuses rotation with a fixed expiry date, and skips unknown values", async () => {
     expect((await failuresOf(certificateProvider, { connection, expiryDate: future(30), rotateBeforeDays: 10 })).rotateBeforeDays).toMatch(/^cannot be combined with expiryDate: /);
     expect(await failuresOf(certificateProvider, { connection, validityDays: UNKNOWN, rotateBeforeDays: 10 })).toEqual({});

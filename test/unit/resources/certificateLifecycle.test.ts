@@ -181,6 +181,11 @@ describe("lifecycle settings", () => {
       { rotateBeforeDays: 10, validityDays: 30, hasStartDate: true },
       "rotateBeforeDays cannot be combined with startDate: a renewed certificate would get the same dates and be due again at once; give validityDays (the validity of each renewed certificate) instead",
     ],
+    [
+      "rotation with a fixed name",
+      { rotateBeforeDays: 10, validityDays: 30, hasName: true },
+      "rotateBeforeDays cannot be combined with a fixed name: a renewal is created beside the old certificate, which its endpoint still uses, so it needs a new generated name; leave name unset",
+    ],
     ["a negative warnBeforeDays", { warnBeforeDays: -1 }, "warnBeforeDays must be a whole number of days from 0 to 36500, got -1"],
     ["a fractional warnBeforeDays", { warnBeforeDays: 0.5 }, "warnBeforeDays must be a whole number of days from 0 to 36500, got 0.5"],
   ])("refuses %s", (_label, settings, reason) => {
