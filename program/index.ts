@@ -23,6 +23,10 @@ interface TopologyConfig {
   encryption?: "REQUIRED" | "SUPPORTED" | "DISABLED";
   algorithm?: "AES" | "RC4" | "AES RC4" | "RC4 AES";
   certificateValidityDays?: number;
+  /** Rotate each certificate automatically from this many days before its expiry (needs certificateValidityDays). */
+  certificateRotateBeforeDays?: number;
+  /** Warn from this many days before a certificate expires (default 30). */
+  certificateWarnBeforeDays?: number;
 }
 
 const config = new pulumi.Config();
@@ -48,7 +52,11 @@ const mesh = new MirroringTopology(pulumi.getStack(), {
   replicas: topology.replicas?.map(instance),
   encryption: topology.encryption,
   algorithm: topology.algorithm,
-  certificate: { validityDays: topology.certificateValidityDays },
+  certificate: {
+    validityDays: topology.certificateValidityDays,
+    rotateBeforeDays: topology.certificateRotateBeforeDays,
+    warnBeforeDays: topology.certificateWarnBeforeDays,
+  },
 });
 
 /** `TCP://host:port` of every endpoint. */

@@ -15,6 +15,7 @@ export {
   MirroringTopology,
   type InstanceSpec,
   type MirroringTopologyArgs,
+  type TopologyCertificateArgs,
   type TopologyAvailabilityGroupArgs,
   type AvailabilityReplicaOptions,
   type TopologyAvailabilityGroup,

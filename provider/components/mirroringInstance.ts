@@ -48,6 +48,17 @@ export interface InstanceCertificateArgs {
   expiryDate?: pulumi.Input<string>;
   /** Validity in days when no expiry date is given. Default 365. */
   validityDays?: pulumi.Input<number>;
+  /**
+   * Automatic rotation: a `pulumi preview` / `up` from this many days before the expiry on replaces
+   * the certificate with one valid `validityDays` from then, without refusing a connection (see
+   * `MirroringTopology`). Needs `validityDays`, less than it; no fixed dates. Default: off.
+   */
+  rotateBeforeDays?: pulumi.Input<number>;
+  /**
+   * `pulumi preview` / `up` print a warning naming the instance, the certificate and its expiry date
+   * from this many days before it (0 = only the error-level message once it has expired). Default 30.
+   */
+  warnBeforeDays?: number;
 }
 
 /** Arguments of {@link MirroringInstance}. */
@@ -68,6 +79,8 @@ export interface MirroringInstanceArgs {
   certificate?: InstanceCertificateArgs;
   /** Back the certificate up to files on the server (optional). */
   backup?: { file: pulumi.Input<string>; privateKey?: { file: pulumi.Input<string>; password: pulumi.Input<string> } };
+  /** The instance's name in expiry warnings. Default: this component's name. */
+  instanceName?: string;
   /**
    * Resources that must exist before the endpoint switches to a (new) certificate: the peers'
    * imports of this instance's certificate. This is what makes a rotation cut no connection.
@@ -97,6 +110,12 @@ export function instanceShapeOf(args: Pick<MirroringInstanceArgs, "connection" |
     startDate: plain(c?.startDate, "string"),
     expiryDate: plain(c?.expiryDate, "string"),
     validityDays: plain(c?.validityDays, "number"),
+    // Whether rotation fits its validity and dates can only be told when all of them are known now;
+    // otherwise the Certificate's own check tells at preview.
+    rotateBeforeDays: [c?.validityDays, c?.startDate, c?.expiryDate].every((v) => v === undefined || typeof v === "number" || typeof v === "string")
+      ? plain(c?.rotateBeforeDays, "number")
+      : undefined,
+    warnBeforeDays: c?.warnBeforeDays,
   };
   return {
     server: plain(args.connection?.server, "string"),
@@ -122,6 +141,8 @@ export class MirroringInstance extends pulumi.ComponentResource {
   readonly endpointUrl: pulumi.Output<string>;
   /** The certificate's public part (DER, base64), for peers to import. */
   readonly publicKey: pulumi.Output<string>;
+  /** The certificate's `EXPIRY_DATE` as SQL Server records it, ISO-8601 UTC. */
+  readonly certificateExpiry: pulumi.Output<string>;
 
   constructor(name: string, args: MirroringInstanceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mssql-mirroring:index:MirroringInstance", name, {}, opts);
@@ -144,6 +165,9 @@ export class MirroringInstance extends pulumi.ComponentResource {
         startDate: args.certificate?.startDate,
         expiryDate: args.certificate?.expiryDate,
         validityDays: args.certificate?.validityDays,
+        rotateBeforeDays: args.certificate?.rotateBeforeDays,
+        warnBeforeDays: args.certificate?.warnBeforeDays,
+        instanceName: args.instanceName ?? name,
       },
       { parent: this, dependsOn: [this.masterKey] },
     );
@@ -175,6 +199,12 @@ export class MirroringInstance extends pulumi.ComponentResource {
     }
     this.endpointUrl = this.endpoint.url;
     this.publicKey = this.certificate.publicKey;
-    this.registerOutputs({ endpointUrl: this.endpointUrl, thumbprint: this.certificate.thumbprint, certificateName: this.certificate.certificateName });
+    this.certificateExpiry = this.certificate.expiryDate;
+    this.registerOutputs({
+      endpointUrl: this.endpointUrl,
+      thumbprint: this.certificate.thumbprint,
+      certificateName: this.certificate.certificateName,
+      certificateExpiry: this.certificateExpiry,
+    });
   }
 }

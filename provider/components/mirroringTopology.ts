@@ -109,8 +109,8 @@ export interface MirroringTopologyArgs {
   encryption?: EndpointEncryption;
   /** `ALGORITHM` of every endpoint unless an instance overrides it. Default `AES`. */
   algorithm?: EncryptionAlgorithm;
-  /** Certificate defaults for every instance. */
-  certificate?: { subject?: pulumi.Input<string>; validityDays?: pulumi.Input<number> };
+  /** Certificate defaults for every instance (each instance's `certificate` overrides them). */
+  certificate?: TopologyCertificateArgs;
   /** Prefix of derived login, user and certificate names. Default `mirroring_`. */
   namePrefix?: string;
   /** With `replicas`: the availability group over all of them (the first replica is its initial primary). */
@@ -160,13 +160,27 @@ function planAll(args: MirroringTopologyArgs, shapes: Parameters<typeof planTopo
   return { plan, groups: grouped };
 }
 
+/** Certificate defaults of a topology; see {@link InstanceCertificateArgs} for each field. */
+export type TopologyCertificateArgs = Pick<InstanceCertificateArgs, "subject" | "validityDays" | "rotateBeforeDays" | "warnBeforeDays">;
+
+/** An instance's certificate settings with the topology's defaults filled in. */
+function certificateWithDefaults(own: InstanceCertificateArgs | undefined, defaults: TopologyCertificateArgs | undefined): InstanceCertificateArgs {
+  return {
+    ...own,
+    subject: own?.subject ?? defaults?.subject,
+    validityDays: own?.validityDays ?? defaults?.validityDays,
+    rotateBeforeDays: own?.rotateBeforeDays ?? defaults?.rotateBeforeDays,
+    warnBeforeDays: own?.warnBeforeDays ?? defaults?.warnBeforeDays,
+  };
+}
+
 function plain<T>(v: pulumi.Input<T> | undefined, kind: "string" | "number"): T | undefined {
   return typeof v === kind ? (v as T) : undefined;
 }
 
 function shapeOf(spec: InstanceSpec, defaults: MirroringTopologyArgs["certificate"]): InstanceShape {
-  // Subject and validity fall back to the topology's, as the instance's Certificate gets them.
-  const certificate = { ...spec.certificate, subject: spec.certificate?.subject ?? defaults?.subject, validityDays: spec.certificate?.validityDays ?? defaults?.validityDays };
+  // Certificate settings fall back to the topology's, as the instance's Certificate gets them.
+  const certificate = certificateWithDefaults(spec.certificate, defaults);
   return {
     ...instanceShapeOf({ ...spec, certificate }),
     name: spec.name,
@@ -184,6 +198,8 @@ export class MirroringTopology extends pulumi.ComponentResource {
   readonly endpointUrls: pulumi.Output<Record<string, string>>;
   /** The availability group's resources, when `availabilityGroup` was given. */
   readonly availabilityGroup?: TopologyAvailabilityGroup;
+  /** Each instance's certificate `EXPIRY_DATE` (ISO-8601 UTC, as SQL Server records it), by logical name. */
+  readonly certificateExpiries: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: MirroringTopologyArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mssql-mirroring:index:MirroringTopology", name, {}, opts);
@@ -221,10 +237,10 @@ export class MirroringTopology extends pulumi.ComponentResource {
           endpoint: { ...spec.endpoint, encryption: p.encryption, algorithm: p.algorithm },
           role: p.role,
           certificate: {
-            ...spec.certificate,
+            ...certificateWithDefaults(spec.certificate, args.certificate),
             subject: spec.certificate?.subject ?? args.certificate?.subject ?? `mirroring ${p.name}`,
-            validityDays: spec.certificate?.validityDays ?? args.certificate?.validityDays,
           },
+          instanceName: p.name,
           backup: spec.backup,
           endpointDependsOn: gates.get(p.name)!.promise,
         },
@@ -244,6 +260,9 @@ export class MirroringTopology extends pulumi.ComponentResource {
           peerName: t.peer,
           publicKey: this.instances[t.peer]!.publicKey,
           namePrefix: args.namePrefix,
+          instanceName: t.receiver,
+          // The peer's own certificate reports this expiry date already (the copy is the same certificate).
+          expiryWarnings: false,
         },
         { parent: this },
       );
@@ -253,6 +272,7 @@ export class MirroringTopology extends pulumi.ComponentResource {
     for (const [instance, gate] of gates) gate.resolve(importsOf.get(instance)!);
 
     this.endpointUrls = pulumi.all(Object.fromEntries(Object.entries(this.instances).map(([n, i]) => [n, i.endpointUrl])));
+    this.certificateExpiries = pulumi.all(Object.fromEntries(Object.entries(this.instances).map(([n, i]) => [n, i.certificateExpiry])));
 
     // Only with availabilityGroup: a topology without one declares exactly what it always did.
     const [group] = groups.groups;
@@ -276,9 +296,9 @@ export class MirroringTopology extends pulumi.ComponentResource {
       ];
       const declared = declareAvailabilityGroup(name, group, members, after, this, args.availabilityGroup?.allowReplacement);
       this.availabilityGroup = { ...declared, serverNames };
-      this.registerOutputs({ endpointUrls: this.endpointUrls, availabilityGroup: declared.group.name, primaryReplica: declared.group.primaryReplica });
+      this.registerOutputs({ endpointUrls: this.endpointUrls, certificateExpiries: this.certificateExpiries, availabilityGroup: declared.group.name, primaryReplica: declared.group.primaryReplica });
     } else {
-      this.registerOutputs({ endpointUrls: this.endpointUrls });
+      this.registerOutputs({ endpointUrls: this.endpointUrls, certificateExpiries: this.certificateExpiries });
     }
   }
 }

@@ -27,6 +27,12 @@ export interface PeerTrustArgs {
   loginName?: pulumi.Input<string>;
   /** User name. Default `<namePrefix><peerName>_user`. */
   userName?: pulumi.Input<string>;
+  /** Logical name of the receiving instance, for expiry warnings. Default: this component's name. */
+  instanceName?: string;
+  /** Warn this many days before the imported certificate expires. Default 30. */
+  warnBeforeDays?: number;
+  /** Whether the imported certificate prints expiry warnings. Default `true`. */
+  expiryWarnings?: boolean;
 }
 
 /** Lets one peer connect to this instance's endpoint. */
@@ -48,7 +54,16 @@ export class PeerTrust extends pulumi.ComponentResource {
     this.user = new User(`${name}-user`, { connection, name: args.userName ?? `${prefix}${args.peerName}_user`, login: this.login.name }, { parent: this });
     this.certificate = new PeerCertificate(
       `${name}-certificate`,
-      { connection, owner: this.user.name, publicKey: args.publicKey, namePrefix: `${prefix}${args.peerName}_peer` },
+      {
+        connection,
+        owner: this.user.name,
+        publicKey: args.publicKey,
+        namePrefix: `${prefix}${args.peerName}_peer`,
+        instanceName: args.instanceName ?? name,
+        peerName: args.peerName,
+        warnBeforeDays: args.warnBeforeDays,
+        expiryWarnings: args.expiryWarnings,
+      },
       { parent: this },
     );
     this.permission = new EndpointPermission(

@@ -17,6 +17,7 @@ import {
   validateSubject,
   validateSysname,
 } from "../sql/validate";
+import { currentTime, lifecycleProblems } from "../resources/certificateLifecycle";
 
 /** `ROLE` of a DATABASE_MIRRORING endpoint. */
 export type EndpointRole = "PARTNER" | "WITNESS" | "ALL";
@@ -70,6 +71,10 @@ export interface InstanceSettings {
   expiryDate?: string;
   /** Certificate validity in days (the instance's, else the topology's). */
   validityDays?: number;
+  /** Automatic rotation window in days (the instance's, else the topology's). */
+  rotateBeforeDays?: number;
+  /** Expiry warning window in days (the instance's, else the topology's). */
+  warnBeforeDays?: number;
 }
 
 /** The topology as planning sees it. */
@@ -136,7 +141,7 @@ const DAY_MS = 86_400_000;
  * `settings`), each as `<property> <reason>`, the reasons being the resources' own. `now` decides
  * what "in the past" means.
  */
-export function instanceSettingsProblems(inst: Omit<InstanceShape, "name" | "encryption" | "algorithm">, now: Date = new Date()): string[] {
+export function instanceSettingsProblems(inst: Omit<InstanceShape, "name" | "encryption" | "algorithm">, now: Date = currentTime()): string[] {
   const problems: string[] = [];
   const add = (property: string, reason: string | undefined) => reason !== undefined && problems.push(`${property} ${reason}`);
   const s = inst.settings ?? {};
@@ -180,6 +185,8 @@ export function instanceSettingsProblems(inst: Omit<InstanceShape, "name" | "enc
     if (reason !== undefined && past) add(property, `expiry date ${canonicalUtc(effectiveExpiry)} is in the past; an endpoint cannot use an expired certificate`);
     else add(property, reason);
   }
+  const lifecycle = { validityDays: days, rotateBeforeDays: s.rotateBeforeDays, warnBeforeDays: s.warnBeforeDays, hasExpiryDate: s.expiryDate !== undefined, hasStartDate: s.startDate !== undefined, hasName: s.certificateName !== undefined };
+  for (const p of lifecycleProblems(lifecycle)) add(`certificate.${p.property}`, p.reason.replace(/\b(validityDays|expiryDate|startDate)\b/g, "certificate.$1"));
   return problems;
 }
 

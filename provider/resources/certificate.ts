@@ -15,10 +15,12 @@ import {
   type CertificateRecord,
 } from "../sql";
 import { MssqlResource } from "./base";
+import { currentTime, lifecycleProblems, rotationDueFromState, validityWindow } from "./certificateLifecycle";
 import { Checker } from "./checks";
 import { checkConnection, connectionInput, type ConnectionArgs } from "./connection";
 import { clientFor, CREATE_PENDING, createKeepingPending, differs, diffResult, GONE, ObjectExistsError, objectId, withoutProvider, type Props } from "./lifecycle";
 import { isUnknown } from "./unknown";
+import { checkWarnBeforeDays, watchExpiry } from "./expiryWarnings";
 
 /** Arguments of {@link Certificate}. */
 export interface CertificateArgs {
@@ -34,7 +36,11 @@ export interface CertificateArgs {
   namePrefix?: pulumi.Input<string>;
   /** `WITH SUBJECT`. Default `"Database mirroring endpoint certificate"`. At most 128 characters (64 on Linux). Changing it replaces (rotates). */
   subject?: pulumi.Input<string>;
-  /** `START_DATE`, ISO-8601 UTC. Default: now, as SQL Server does. Changing it replaces (rotates). */
+  /**
+   * `START_DATE`, ISO-8601 UTC. Default: with {@link validityDays}, one hour before the clock of the
+   * machine running Pulumi (so a server whose clock is a little behind sees the certificate valid at
+   * once); otherwise SQL Server's default, its own now. Changing it replaces (rotates).
+   */
   startDate?: pulumi.Input<string>;
   /** `EXPIRY_DATE`, ISO-8601 UTC. Default: start + {@link validityDays}. Changing it replaces (rotates). */
   expiryDate?: pulumi.Input<string>;
@@ -43,6 +49,21 @@ export interface CertificateArgs {
    * Server's default of one year). Changing it replaces (rotates) the certificate.
    */
   validityDays?: pulumi.Input<number>;
+  /**
+   * Automatic rotation: from this many days before the expiry on, `pulumi preview` / `up` replace
+   * the certificate with one valid {@link validityDays} from then (a new name, created beside the old
+   * one). Decided from state and the clock, with no request to SQL Server. Needs `validityDays`,
+   * less than it; cannot be combined with fixed dates. Default: no automatic rotation.
+   */
+  rotateBeforeDays?: pulumi.Input<number>;
+  /**
+   * Print a warning during `pulumi preview` and `up` from this many days before the expiry (whole
+   * days; 0 = none until it has expired, when an error-level message is printed instead). Used by
+   * the program only, never sent to SQL Server. Default 30.
+   */
+  warnBeforeDays?: number;
+  /** The instance's name in those messages. Default: this resource's name. */
+  instanceName?: pulumi.Input<string>;
 }
 
 /** A DMK-protected, self-signed certificate generated in `master`. */
@@ -80,6 +101,7 @@ export class Certificate extends MssqlResource {
         startDate: args.startDate,
         expiryDate: args.expiryDate,
         validityDays: args.validityDays,
+        rotateBeforeDays: args.rotateBeforeDays,
         certificateName: undefined,
         certificateId: undefined,
         thumbprint: undefined,
@@ -90,6 +112,14 @@ export class Certificate extends MssqlResource {
       },
       opts,
     );
+    watchExpiry({
+      resource: this,
+      instance: args.instanceName ?? name,
+      certificateName: this.certificateName,
+      expiryDate: this.expiryDate,
+      warnBeforeDays: checkWarnBeforeDays(`Certificate '${name}'`, args.warnBeforeDays),
+      rotateBeforeDays: args.rotateBeforeDays,
+    });
   }
 }
 
@@ -97,7 +127,6 @@ export class Certificate extends MssqlResource {
 export const DEFAULT_CERTIFICATE_SUBJECT = "Database mirroring endpoint certificate";
 /** Default prefix of generated certificate names. */
 export const DEFAULT_CERTIFICATE_PREFIX = "mirroring_cert";
-const DAY_MS = 86_400_000;
 
 /** `<prefix>_<8 random hex digits>`. */
 export function generatedName(prefix: string): string {
@@ -179,8 +208,8 @@ export const certificateProvider: pulumi.dynamic.ResourceProvider = {
       c.fail("validityDays", "cannot be combined with expiryDate: give one of them");
     }
     const validDays = typeof validityDays === "number" && validityDays >= 1 ? validityDays : undefined;
-    const now = new Date();
-    const effectiveExpiry = expiry ?? (validDays !== undefined ? new Date((start ?? now).getTime() + validDays * DAY_MS) : undefined);
+    const now = currentTime();
+    const effectiveExpiry = expiry ?? (validDays !== undefined ? validityWindow(validDays, now, start).expiryDate : undefined);
     // Without a start date the start is "now", so an expiry in the past is best reported as such.
     const datesProblem = validateCertificateDates(start, effectiveExpiry, now);
     if (datesProblem) {
@@ -189,6 +218,11 @@ export const certificateProvider: pulumi.dynamic.ResourceProvider = {
         news.expiryDate !== undefined ? "expiryDate" : "validityDays",
         past ? `expiry date ${canonicalUtc(effectiveExpiry)} is in the past; an endpoint cannot use an expired certificate` : datesProblem,
       );
+    }
+    const rotateBeforeDays = news.rotateBeforeDays;
+    if (!isUnknown(rotateBeforeDays) && !isUnknown(validityDays)) {
+      const lifecycle = { validityDays, rotateBeforeDays, hasExpiryDate: news.expiryDate !== undefined, hasStartDate: news.startDate !== undefined, hasName: !autoNamed };
+      for (const p of lifecycleProblems(lifecycle)) c.fail(p.property, p.reason);
     }
     return { inputs: { ...news, connection, name, autoNamed, subject, ...(validityDays !== undefined ? { validityDays } : {}) }, failures: c.failures };
   },
@@ -200,6 +234,10 @@ export const certificateProvider: pulumi.dynamic.ResourceProvider = {
     if (news.startDate !== undefined && !sameInstant(news.startDate, olds.startDate)) replaces.push("startDate");
     if (news.expiryDate !== undefined && !sameInstant(news.expiryDate, olds.expiryDate)) replaces.push("expiryDate");
     if (news.validityDays !== olds.validityDays && news.expiryDate === undefined) replaces.push("validityDays");
+    // Automatic rotation: the stored expiry (read from the catalog) is within rotateBeforeDays. The
+    // replacement's re-check without olds generates a new name, so the engine creates it beside the
+    // old one and the graph switches the endpoint only once every peer has imported it.
+    if (replaces.length === 0 && olds[CREATE_PENDING] !== true && rotationDueFromState(olds, news, currentTime())) replaces.push("expiryDate");
     // A generated name is regenerated on replacement, so the new certificate is created beside the
     // old one. A fixed name cannot be: the old one is dropped first (which SQL Server refuses while
     // the endpoint uses it — leave the name unset for a rotation without downtime).
@@ -211,9 +249,9 @@ export const certificateProvider: pulumi.dynamic.ResourceProvider = {
     let expiryDate = inputs.expiryDate as string | undefined;
     if (expiryDate === undefined && typeof inputs.validityDays === "number") {
       // Fix the start here so that expiry is exactly validityDays later.
-      const start = startDate === undefined ? new Date(Math.floor(Date.now() / 1000) * 1000) : (parseUtcDate(startDate) as Date);
-      startDate = canonicalUtc(start);
-      expiryDate = canonicalUtc(new Date(start.getTime() + inputs.validityDays * DAY_MS));
+      const window = validityWindow(inputs.validityDays, currentTime(), startDate === undefined ? undefined : (parseUtcDate(startDate) as Date));
+      startDate = canonicalUtc(window.startDate);
+      expiryDate = canonicalUtc(window.expiryDate);
     }
     const id = objectId(inputs.connection, "certificate", inputs.name as string);
     return { id, outs: await createOwnCertificate(id, inputs, { startDate, expiryDate }, false) };

@@ -11,6 +11,7 @@ import { Checker } from "./checks";
 import { checkConnection, connectionInput, type ConnectionArgs } from "./connection";
 import { clientFor, CREATE_PENDING, createKeepingPending, diffResult, GONE, ObjectExistsError, objectId, refreshedInputs, withoutProvider, type Props } from "./lifecycle";
 import { isUnknown } from "./unknown";
+import { checkWarnBeforeDays, watchExpiry } from "./expiryWarnings";
 
 /** Arguments of {@link PeerCertificate}. */
 export interface PeerCertificateArgs {
@@ -32,6 +33,21 @@ export interface PeerCertificateArgs {
   publicKey?: pulumi.Input<string>;
   /** `FROM FILE`: a path readable by the SQL Server service instead of {@link publicKey}. Changing it replaces. */
   file?: pulumi.Input<string>;
+  /**
+   * Print a warning during `pulumi preview` and `up` from this many days before the imported
+   * certificate expires (0 = none until it has expired, when an error-level message is printed
+   * instead). Program-side only. Default 30.
+   */
+  warnBeforeDays?: number;
+  /**
+   * Whether this resource prints those messages. Default `true`; `MirroringTopology` turns it off
+   * because each instance's own certificate already reports the same expiry date.
+   */
+  expiryWarnings?: boolean;
+  /** The receiving instance's name in those messages. Default: this resource's name. */
+  instanceName?: pulumi.Input<string>;
+  /** The peer's name in those messages. Default: the certificate's subject. */
+  peerName?: pulumi.Input<string>;
 }
 
 /** A peer's public certificate in `master`. */
@@ -71,6 +87,17 @@ export class PeerCertificate extends MssqlResource {
       },
       opts,
     );
+    const warnBeforeDays = checkWarnBeforeDays(`PeerCertificate '${name}'`, args.warnBeforeDays);
+    if (args.expiryWarnings !== false) {
+      watchExpiry({
+        resource: this,
+        instance: args.instanceName ?? name,
+        peer: args.peerName ?? this.subject,
+        certificateName: this.certificateName,
+        expiryDate: this.expiryDate,
+        warnBeforeDays,
+      });
+    }
   }
 }
 

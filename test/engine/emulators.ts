@@ -3,14 +3,14 @@
  * outside (drift, setup), through the real driver.
  */
 import * as sql from "mssql";
-import { startEmulator, type EmulatorInstance } from "../../emulator";
+import { startEmulator, type EmulatorInstance, type EmulatorOptions } from "../../emulator";
 
 /** sa's password on every test instance (a marker: it must never show up in state or output). */
 export const SA_PASSWORD = "Marker-SA-9d41c7e2!";
 
-/** Starts `count` instances on free ports. */
-export async function startInstances(count: number): Promise<EmulatorInstance[]> {
-  return Promise.all(Array.from({ length: count }, () => startEmulator({ saPassword: SA_PASSWORD })));
+/** Starts `count` instances on free ports (`options`, e.g. a clock, apply to each). */
+export async function startInstances(count: number, options: Omit<EmulatorOptions, "saPassword"> = {}): Promise<EmulatorInstance[]> {
+  return Promise.all(Array.from({ length: count }, () => startEmulator({ ...options, saPassword: SA_PASSWORD })));
 }
 
 /** Runs T-SQL as sa on an instance over TDS (TLS, CA-validated) and returns the first recordset. */

@@ -4,7 +4,7 @@
  * answer (request counters, its handshake check, full catalog snapshots) fall back to portable
  * T-SQL equivalents on real servers.
  */
-import { checkHandshake, type EmulatorInstance } from "../../emulator";
+import { checkHandshake, type EmulatorInstance, type EmulatorOptions } from "../../emulator";
 import { catalogSnapshot, query, realServers, trustByCatalog, type SqlTarget } from "../real/sqlTrust";
 import { SA_PASSWORD, startInstances } from "./emulators";
 
@@ -36,12 +36,12 @@ export function targetKinds(minimum: number): Array<"emulator" | "real"> {
   return ["emulator", "real"];
 }
 
-/** Starts `count` emulated instances, or takes the first `count` real ones. */
-export async function acquire(kind: "emulator" | "real", count: number): Promise<TargetSet> {
+/** Starts `count` emulated instances (with `emulatorOptions`, e.g. a clock), or takes the first `count` real ones. */
+export async function acquire(kind: "emulator" | "real", count: number, emulatorOptions: Omit<EmulatorOptions, "saPassword"> = {}): Promise<TargetSet> {
   if (kind === "real") {
     return { kind, targets: realServers().slice(0, count).map((sql) => ({ sql })), stop: async () => undefined };
   }
-  const instances = await startInstances(count);
+  const instances = await startInstances(count, emulatorOptions);
   return {
     kind,
     targets: instances.map((emulator) => ({
@@ -84,4 +84,25 @@ export function requestCount(set: TargetSet): { requests: number; logins: number
     (t, { emulator: i }) => ({ requests: t.requests + i!.counters.requests, logins: t.logins + i!.counters.logins + i!.counters.failedLogins }),
     { requests: 0, logins: 0 },
   );
+}
+
+/**
+ * Runs `work` while `poll` (e.g. every pair's handshake, each "… ok" or a refusal) is called over
+ * and over until it ends (bounded: at most 100,000 rounds, 5 ms apart). Returns what `work` gave,
+ * the distinct results that did not end in "ok", and how many rounds ran.
+ */
+export async function whilePolling<T>(poll: () => Promise<string[]>, work: () => Promise<T>): Promise<{ value: T; refusals: string[]; polls: number }> {
+  const refusals = new Set<string>();
+  let polls = 0;
+  let done = false;
+  const watcher = (async () => {
+    for (let n = 0; n < 100_000 && !done; n++) {
+      for (const h of await poll()) if (!h.endsWith(": ok")) refusals.add(h);
+      polls++;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  })();
+  const value = await work().finally(() => (done = true));
+  await watcher;
+  return { value, refusals: [...refusals], polls };
 }

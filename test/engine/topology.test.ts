@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createProject, pulumiAvailable, recorded, ROOT, type TestProject } from "./pulumiProject";
-import { acquire, handshake, requestCount, snapshot, targetKinds, tsqlOn, type Target, type TargetSet } from "./targets";
+import { acquire, handshake, requestCount, snapshot, targetKinds, tsqlOn, whilePolling, type Target, type TargetSet } from "./targets";
 import { reservePorts } from "../support/ports";
 
 const MASTER_KEY_PASSWORD = "Marker-MK-51c0ffee!";
@@ -169,20 +169,9 @@ describe.runIf(runEngine).each(topologies)("$mode topology on $on instances thro
     expect(preview.changeSummary).toEqual({ same: RESOURCES - 12, replace: 9, update: 3 });
 
     // Check every pair continuously while the engine works: no step may refuse a peer.
-    const refusals = new Set<string>();
-    let polls = 0;
-    let done = false;
-    const watcher = (async () => {
-      for (let n = 0; n < 100_000 && !done; n++) {
-        for (const h of await handshakes()) if (!h.endsWith(": ok")) refusals.add(h);
-        polls++;
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    })();
-    const up = await project.stack.up(recorded(project)).finally(() => (done = true));
-    await watcher;
+    const { value: up, refusals, polls } = await whilePolling(handshakes, () => project.stack.up(recorded(project)));
     expect(up.summary.resourceChanges).toEqual({ same: RESOURCES - 12, replace: 9, update: 3 });
-    expect([...refusals]).toEqual([]);
+    expect(refusals).toEqual([]);
     expect(polls).toBeGreaterThan(on === "emulator" ? 10 : 1);
     const now = await thumbprints();
     now.forEach((t, i) => expect(t).not.toEqual(old[i]));

@@ -135,3 +135,26 @@ describe("encryptionConflict", () => {
     expect(encryptionConflict(p("REQUIRED", "RC4 AES"), p("REQUIRED", "AES"))).toBeUndefined();
   });
 });
+
+describe("certificate lifecycle settings in a topology", () => {
+  it("reports every instance's rotation and warning problems with the certificate.* property names", () => {
+    expect(
+      problemsOf({
+        replicas: [
+          inst("a", "a.example", { settings: { validityDays: 30, rotateBeforeDays: 30 } }),
+          inst("b", "b.example", { settings: { rotateBeforeDays: 10 } }),
+          inst("c", "c.example", { settings: { expiryDate: "2099-01-01", rotateBeforeDays: 10, warnBeforeDays: -1 } }),
+        ],
+      }),
+    ).toEqual([
+      "instance 'a': certificate.rotateBeforeDays must be less than certificate.validityDays (30), got 30: a renewed certificate would be due for rotation at once",
+      "instance 'b': certificate.rotateBeforeDays needs certificate.validityDays: the validity of each renewed certificate, e.g. certificate.validityDays: 365",
+      "instance 'c': certificate.warnBeforeDays must be a whole number of days from 0 to 36500, got -1",
+      "instance 'c': certificate.rotateBeforeDays cannot be combined with certificate.expiryDate: a renewed certificate would get the same expiry date and be due again at once; give certificate.validityDays (the validity of each renewed certificate) instead",
+    ]);
+  });
+
+  it("accepts a rotation window shorter than the validity", () => {
+    expect(planTopology({ replicas: [inst("a", "a.example", { settings: { validityDays: 365, rotateBeforeDays: 30, warnBeforeDays: 45 } }), inst("b")] }).instances).toHaveLength(2);
+  });
+});

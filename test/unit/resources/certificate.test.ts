@@ -103,3 +103,53 @@ describe("Certificate diff", () => {
     expect(d).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
   });
 });
+
+describe("Certificate automatic rotation", () => {
+  const CLOCK = "PULUMI_MSSQL_MIRRORING_TEST_NOW";
+  const state = { connection, name: "mirroring_cert_0000abcd", autoNamed: true, subject: "S", startDate: "2030-12-31T23:00:00Z", expiryDate: "2031-01-30T23:00:00Z", validityDays: 30, rotateBeforeDays: 10 };
+  const news = { connection, name: "mirroring_cert_0000abcd", autoNamed: true, subject: "S", validityDays: 30, rotateBeforeDays: 10 };
+  const diffAt = async (now: string, n: Record<string, unknown> = news, s: Record<string, unknown> = state) => {
+    process.env[CLOCK] = now;
+    try {
+      return await certificateProvider.diff!("id", s, n);
+    } finally {
+      delete process.env[CLOCK];
+    }
+  };
+
+  it("replaces (create-before-delete) from exactly rotateBeforeDays before the stored expiry", async () => {
+    expect(await diffAt("2031-01-20T22:59:59Z")).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+    expect(await diffAt("2031-01-20T23:00:00Z")).toEqual({ changes: true, replaces: ["expiryDate"], deleteBeforeReplace: false });
+    expect(await diffAt("2031-02-05T00:00:00Z")).toEqual({ changes: true, replaces: ["expiryDate"], deleteBeforeReplace: false });
+  });
+
+  it("does not rotate without rotateBeforeDays, a pending create, or when another change replaces it anyway", async () => {
+    const { rotateBeforeDays: _r, ...off } = news;
+    void _r;
+    expect((await diffAt("2031-01-25T00:00:00Z", off)).changes).toBe(false);
+    expect((await diffAt("2031-01-25T00:00:00Z", news, { ...state, createPending: true })).replaces).toEqual([]);
+    expect((await diffAt("2031-01-25T00:00:00Z", { ...news, subject: "T" })).replaces).toEqual(["subject"]);
+    // Changing only the window is no change to SQL Server (the next run decides with the new one).
+    expect((await diffAt("2031-01-01T00:00:00Z", { ...news, rotateBeforeDays: 20 })).changes).toBe(false);
+    expect((await diffAt("2031-01-11T00:00:00Z", { ...news, rotateBeforeDays: 20 })).replaces).toEqual(["expiryDate"]);
+  });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    ["rotateBeforeDays >= validityDays", { validityDays: 30, rotateBeforeDays: 30 }, "must be less than validityDays (30), got 30: a renewed certificate would be due for rotation at once"],
+    ["rotation without validityDays", { rotateBeforeDays: 10 }, "needs validityDays: the validity of each renewed certificate, e.g. validityDays: 365"],
+    ["a negative window", { validityDays: 30, rotateBeforeDays: -5 }, "must be a whole number of days from 1 to 36499, got -5"],
+    ["a fractional window", { validityDays: 30, rotateBeforeDays: 0.5 }, "must be a whole number of days from 1 to 36499, got 0.5"],
+  ])("check refuses %s", async (_label, override, reason) => {
+    expect(await failuresOf(certificateProvider, { connection, ...override })).toEqual({ rotateBeforeDays: reason });
+  });
+
+  it("check refuses rotation with a fixed name (the renewal must live beside the old certificate)", async () => {
+    expect((await failuresOf(certificateProvider, { connection, name: "fixed", validityDays: 30, rotateBeforeDays: 10 })).rotateBeforeDays).toMatch(/^cannot be combined with a fixed name: /);
+  });
+
+  it("check refuses rotation with a fixed expiry date, and skips unknown values", async () => {
+    expect((await failuresOf(certificateProvider, { connection, expiryDate: future(30), rotateBeforeDays: 10 })).rotateBeforeDays).toMatch(/^cannot be combined with expiryDate: /);
+    expect(await failuresOf(certificateProvider, { connection, validityDays: UNKNOWN, rotateBeforeDays: 10 })).toEqual({});
+    expect(await failuresOf(certificateProvider, { connection, validityDays: 30, rotateBeforeDays: UNKNOWN })).toEqual({});
+  });
+});
