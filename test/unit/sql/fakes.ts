@@ -17,7 +17,7 @@ export type Reply = Recordset[] | Error;
 
 /** A SqlClient that records requests and replies from `replies`, in order. */
 export class FakeClient implements SqlClient {
-  readonly target = "sql1:1433";
+  readonly target: string = "sql1:1433";
   readonly requests: RecordedRequest[] = [];
   readonly sleeps: number[] = [];
   readonly retry: RetryOptions;
