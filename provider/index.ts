@@ -10,6 +10,7 @@
  * - Availability groups: {@link AvailabilityGroup} (on the current primary),
  *   {@link AvailabilityGroupJoin} (on each secondary), {@link AvailabilityGroupDatabase} (one
  *   database), {@link ServerName} (an instance's `@@SERVERNAME`, the replica's name).
+ * - Database mirroring: {@link MirroringSession} (one database between two partners, optional witness).
  */
 export {
   MirroringTopology,
@@ -55,6 +56,7 @@ export {
 export { AvailabilityGroupJoin, type AvailabilityGroupJoinArgs } from "./resources/availabilityGroupJoin";
 export { AvailabilityGroupDatabase, type AvailabilityGroupDatabaseArgs, type DatabaseCopyState } from "./resources/availabilityGroupDatabase";
 export { ServerName, type ServerNameArgs } from "./resources/serverName";
+export { MirroringSession, type MirroringSessionArgs, type MirroringPartnerArgs, type MirroringWitnessArgs } from "./resources/mirroringSession";
 export type {
   AutomatedBackupPreference,
   AvailabilityMode,
@@ -63,6 +65,7 @@ export type {
   SecondaryAllowConnections,
   SeedingMode,
 } from "./sql/availabilityGroupRecords";
+export type { MirroringSafety } from "./sql/mirroringRecords";
 export type { ConnectionArgs } from "./resources/connection";
 export { RESOURCE_KINDS } from "./resources/registry";
 

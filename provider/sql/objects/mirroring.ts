@@ -133,25 +133,19 @@ export interface DiscoveredPrincipal {
 const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
- * Finds the partner whose copy is the principal now, never assuming it is the first: see
- * {@link readPartnerViews} and {@link findPrincipal}. Undefined when every partner answered and none
- * has a session for the database. Fails clearly (conflict errors) when both claim the principal
- * role (`ESPLITPRINCIPAL`), or when a session is seen but its principal cannot be
- * (`EPRINCIPALUNREACHABLE`); when no partner could be asked at all, the first failure is thrown.
+ * The error for a finding that names no usable principal: `ESPLITPRINCIPAL` when both claim the
+ * role, `EPRINCIPALUNREACHABLE` when a session is seen but its principal cannot be; when no
+ * partner could be asked at all, the first failure as it is. Undefined for `principal` and `none`.
  */
-export async function discoverPrincipal(clients: readonly SqlClient[], database: string, first = 0): Promise<DiscoveredPrincipal | undefined> {
-  const views = await readPartnerViews(clients, database, first);
-  const finding = findPrincipal(views);
-  const target = clients[first >= 0 && first < clients.length ? first : 0]!.target;
-  const ctx = { ...sessionContext("find the principal of", database), target };
+export function principalFindingError(clients: readonly SqlClient[], views: readonly PartnerView[], finding: PrincipalFinding, database: string, first = 0): unknown {
+  const ctx = { ...sessionContext("find the principal of", database), target: clients[first >= 0 && first < clients.length ? first : 0]!.target };
   const name = (i: number) => `'${views[i]?.record?.serverName ?? "?"}' (${clients[i]!.target})`;
   switch (finding.kind) {
     case "principal":
-      return { index: finding.index, client: clients[finding.index]!, record: views[finding.index]!.record!, views };
     case "none":
       return undefined;
     case "split":
-      throw conflictError(
+      return conflictError(
         ctx,
         "ESPLITPRINCIPAL",
         `${finding.indices.map(name).join(" and ")} both hold the PRINCIPAL role (after a forced service the old principal keeps it until it reconnects): ` +
@@ -159,20 +153,47 @@ export async function discoverPrincipal(clients: readonly SqlClient[], database:
       );
     case "mirrorOnly":
     case "unreachable": {
-      if (views.every((v) => v.error !== undefined)) throw views[0]!.error;
+      if (views.every((v) => v.error !== undefined)) return views[0]!.error;
       const failed = views.map((v, i) => ({ v, i })).filter(({ v }) => v.error !== undefined);
       const mirror = finding.kind === "mirrorOnly" ? views[finding.mirrorIndex]!.record!.database!.session! : undefined;
-      throw conflictError(
+      return conflictError(
         ctx,
         "EPRINCIPALUNREACHABLE",
-        (mirror !== undefined
-          ? `${name((finding as { mirrorIndex: number }).mirrorIndex)} holds the mirror copy (${mirror.state ?? "state unknown"}) and names its principal ${mirror.partnerName ?? "?"}, which did not answer as principal`
+        (finding.kind === "mirrorOnly"
+          ? `${name(finding.mirrorIndex)} holds the mirror copy (${mirror!.state ?? "state unknown"}) and names its principal ${mirror!.partnerName ?? "?"}, which did not answer as principal`
           : "no partner that answered shows the session") +
           (failed.length > 0 ? `; unreachable: ${failed.map(({ v, i }) => `${clients[i]!.target}: ${describe(v.error)}`).join("; ")}` : "") +
           " — bring the principal's instance back (or, with a witness, let the session fail over), then run pulumi up again",
       );
     }
   }
+}
+
+/**
+ * Finds the partner whose copy is the principal now, never assuming it is the first: see
+ * {@link readPartnerViews} and {@link findPrincipal}. Undefined when every partner answered and none
+ * has a session for the database. Otherwise fails with {@link principalFindingError}.
+ */
+export async function discoverPrincipal(clients: readonly SqlClient[], database: string, first = 0): Promise<DiscoveredPrincipal | undefined> {
+  const views = await readPartnerViews(clients, database, first);
+  const finding = findPrincipal(views);
+  if (finding.kind === "principal") return { index: finding.index, client: clients[finding.index]!, record: views[finding.index]!.record!, views };
+  if (finding.kind === "none") return undefined;
+  throw principalFindingError(clients, views, finding, database, first);
+}
+
+/**
+ * Why an instance's endpoint cannot serve its part in a session, or undefined: SET PARTNER needs
+ * both partners' endpoints STARTED with ROLE PARTNER or ALL, SET WITNESS the witness's STARTED
+ * with ROLE WITNESS or ALL ("ALTER DATABASE Database Mirroring (Transact-SQL)").
+ */
+export function endpointProblem(record: MirroringPartnerRecord, part: "partner" | "witness"): string | undefined {
+  const endpoint = record.endpoint;
+  if (endpoint === null) return "has no DATABASE_MIRRORING endpoint: create one first (MirroringEndpoint)";
+  if (endpoint.state !== "STARTED") return `its DATABASE_MIRRORING endpoint is ${endpoint.state}; SET PARTNER and SET WITNESS need it STARTED`;
+  const allowed = part === "partner" ? ["PARTNER", "ALL"] : ["WITNESS", "ALL"];
+  if (!allowed.includes(endpoint.role)) return `its endpoint's ROLE is ${endpoint.role}; a ${part} needs ${allowed.join(" or ")}`;
+  return undefined;
 }
 
 /**

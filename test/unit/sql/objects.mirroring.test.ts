@@ -28,12 +28,9 @@ const READ = batch(mirroringPartnerQuery("sales").statements);
 const SEED_STATE = batch(seedingStateQuery("sales").statements);
 
 class Named extends FakeClient {
-  constructor(
-    override readonly target: string,
-    replies: ConstructorParameters<typeof FakeClient>[0] = [],
-  ) {
+  constructor(target: string, replies: ConstructorParameters<typeof FakeClient>[0] = []) {
     // One attempt: an unreachable partner fails at once instead of being retried.
-    super(replies, { attempts: 1 });
+    super(replies, { attempts: 1 }, target);
   }
 }
 
