@@ -28,6 +28,13 @@ export {
   type PlannedReplica,
   type PlannedDatabase,
 } from "./components/availabilityGroupPlan";
+export {
+  planMirroringSessions,
+  type TopologyMirroringArgs,
+  type MirroringSessionShape,
+  type MirroringSessionsPlan,
+  type PlannedMirroringSession,
+} from "./components/mirroringSessionPlan";
 export { MirroringInstance, type MirroringInstanceArgs, type InstanceEndpointArgs, type InstanceCertificateArgs } from "./components/mirroringInstance";
 export { PeerTrust, type PeerTrustArgs } from "./components/peerTrust";
 export { planTopology, TopologyValidationError, type TopologyPlan, type PlannedInstance, type PlannedTrust } from "./components/plan";
