@@ -31,6 +31,7 @@ import {
   principalCopyProblems,
   principalFindingError,
   readMirroringPartner,
+  readMirroringWitness,
   readPartnerViews,
   removeWitness,
   runSessionStep,
@@ -269,19 +270,36 @@ function reachedTarget(record: MirroringPartnerRecord, target: ReturnType<typeof
 
 const targetOf = (inputs: SessionProps) => mirroringTargetFor(inputs.safety, inputs.witness !== undefined);
 
-/** What the mirror reports itself, for a wait's error. */
+/** What the mirror (and the witness, when there is one) report themselves, for a wait's error. */
 function mirrorProbe(clients: readonly SqlClient[], inputs: SessionProps, mirrorIndex: number): () => Promise<string | undefined> {
+  const failed = (label: string, error: unknown) => `${label} could not be asked: ${error instanceof Error ? error.message : String(error)}`;
   return async () => {
     const client = clients[mirrorIndex]!;
     const label = `the mirror '${inputs.partners[mirrorIndex]!.name}' (${client.target})`;
+    const parts: string[] = [];
     try {
       const record = await readMirroringPartner(client, inputs.database);
       const session = record.database?.session;
-      if (session === null || session === undefined) return `${label} shows no session for the database`;
-      return `${label} reports ${session.state ?? "an unknown state"}${session.witnessName !== null ? `, witness ${session.witnessState ?? "UNKNOWN"}` : ""}`;
+      if (session === null || session === undefined) parts.push(`${label} shows no session for the database`);
+      else parts.push(`${label} reports ${session.state ?? "an unknown state"}${session.witnessName !== null ? `, witness ${session.witnessState ?? "UNKNOWN"}` : ""}`);
     } catch (error) {
-      return `${label} could not be asked: ${error instanceof Error ? error.message : String(error)}`;
+      parts.push(failed(label, error));
     }
+    if (inputs.witness !== undefined && inputs.witnessConnection !== undefined) {
+      const witness = clientFor(inputs.witnessConnection);
+      const witnessLabel = `the witness '${inputs.witness.name}' (${witness.target})`;
+      try {
+        const served = await readMirroringWitness(witness, inputs.database);
+        parts.push(
+          served.length === 0
+            ? `${witnessLabel} serves no session of the database`
+            : `${witnessLabel} sees ${served.map((w) => `principal '${w.principalServerName}', mirror '${w.mirrorServerName}', ${w.partnerSyncState}${w.suspended ? ", suspended" : ""}`).join("; ")}`,
+        );
+      } catch (error) {
+        parts.push(failed(witnessLabel, error));
+      }
+    }
+    return parts.join("; ");
   };
 }
 
@@ -447,6 +465,9 @@ export const mirroringSessionProvider: pulumi.dynamic.ResourceProvider = {
       const own: CheckFailure[] = [];
       witnessConnection = checkConnection(news.witnessConnection, own) ?? news.witnessConnection;
       for (const f of own) failures.push({ property: `witness.${f.property}`, reason: f.reason });
+      const key = plainObject(witnessConnection) && !isUnknown(witnessConnection.server) && !isUnknown(witnessConnection.port) ? instanceKey(witnessConnection as unknown as ConnectionInputs) : undefined;
+      const partnerKeys = (Array.isArray(partnerConnections) ? partnerConnections : []).map((conn) => (plainObject(conn) && !isUnknown(conn.server) && !isUnknown(conn.port) ? instanceKey(conn as unknown as ConnectionInputs) : undefined));
+      if (key !== undefined && partnerKeys.includes(key)) c.fail("witness.connection", `connects to ${key}, as a partner does: the witness must be a third instance (SQL Server refuses it, 1429)`);
     }
     const safety = c.oneOf("safety", MIRRORING_SAFETY_LEVELS, "FULL");
     const timeoutSeconds = news.timeoutSeconds ?? DEFAULT_MIRRORING_TIMEOUT_SECONDS;
@@ -528,7 +549,7 @@ export const mirroringSessionProvider: pulumi.dynamic.ResourceProvider = {
   async create(inputs) {
     const props = inputs as SessionProps;
     const id = objectId(props.partnerConnections[0], "mirroring-session", props.database);
-    return { id, outs: await createSession(id, props, false) };
+    return { id, outs: defined(await createSession(id, props, false)) };
   },
 
   async read(id, props) {
@@ -541,7 +562,7 @@ export const mirroringSessionProvider: pulumi.dynamic.ResourceProvider = {
     if (finding.kind === "principal") {
       const record = views[finding.index]!.record!;
       const outs = outputs(state, finding.index, record, targetOf(state));
-      return { id, props: outs, inputs: refreshedInputs(state, record, state.partners[finding.index]!.name) };
+      return { id, props: defined(outs), inputs: defined(refreshedInputs(state, record, state.partners[finding.index]!.name)) };
     }
     if (finding.kind === "mirrorOnly") {
       // The principal is down (and no witness made the mirror take over): what the mirror sees.
@@ -556,7 +577,7 @@ export const mirroringSessionProvider: pulumi.dynamic.ResourceProvider = {
         witnessState: session.witnessName === null ? null : session.witnessState,
         synchronized: false,
       };
-      return { id, props: outs, inputs: refreshedInputs(state, undefined, state.partners[other]!.name) };
+      return { id, props: defined(outs), inputs: defined(refreshedInputs(state, undefined, state.partners[other]!.name)) };
     }
     throw principalFindingError(clients, views, finding, state.database, hint);
   },
@@ -564,7 +585,7 @@ export const mirroringSessionProvider: pulumi.dynamic.ResourceProvider = {
   async update(id, olds, news) {
     const before = olds as SessionProps;
     const wanted = news as SessionProps;
-    if (before[CREATE_PENDING] === true) return { outs: await createSession(id, wanted, true) };
+    if (before[CREATE_PENDING] === true) return { outs: defined(await createSession(id, wanted, true)) };
     const settled =
       before.synchronized === true &&
       before.safety === wanted.safety &&
@@ -586,7 +607,7 @@ export const mirroringSessionProvider: pulumi.dynamic.ResourceProvider = {
         const now = was < 0 ? -1 : [0, 1].find((i) => byIdentity(wanted, i) === byIdentity(before, was)) ?? -1;
         kept.currentPrincipal = now < 0 ? before.currentPrincipal : wanted.partners[now]!.name;
       }
-      return { outs: { ...withoutProvider(wanted), ...kept } };
+      return { outs: defined({ ...withoutProvider(wanted), ...kept }) };
     }
     const clients = clientsFor(wanted.partnerConnections);
     const hint = Math.max(0, indexOfName(wanted, before.currentPrincipal));
@@ -594,7 +615,7 @@ export const mirroringSessionProvider: pulumi.dynamic.ResourceProvider = {
     if (found === undefined) {
       throw new Error(`the mirroring session of [${wanted.database}] no longer exists on either partner (ended out of band?); run pulumi refresh, then pulumi up to create it again`);
     }
-    return { outs: await converge(wanted, found) };
+    return { outs: defined(await converge(wanted, found)) };
   },
 
   async delete(_id, props) {

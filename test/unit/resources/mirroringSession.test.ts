@@ -11,7 +11,7 @@ import { GONE } from "../../../provider/resources/lifecycle";
 import { mirroringSessionProvider } from "../../../provider/resources/mirroringSession";
 import { mirroringPartnerQuery, seedingStateQuery } from "../../../provider/sql/mirroringCatalog";
 import { FakeClient, requestError, connectionError } from "../sql/fakes";
-import { databaseRow, partnerReply, seedingReply, sessionRow, witnessed } from "../sql/mirroringFakes";
+import { databaseRow, partnerReply, seedingReply, sessionRow, witnessed, witnessRow } from "../sql/mirroringFakes";
 import { check, connection, UNKNOWN } from "./fixtures";
 
 const { instances, log, warnings } = vi.hoisted(() => ({ instances: new Map<string, unknown>(), log: [] as string[], warnings: [] as string[] }));
@@ -96,6 +96,7 @@ describe("MirroringSession check", () => {
       "partners[1].endpointUrl": "is also partners[0]'s address: the two partners must be different instances (SQL Server refuses it, 1452)",
     }],
     ["a witness at a partner's address", withWitness({ witness: { name: "w", endpointUrl: B_URL } }), { "witness.endpointUrl": "is also a partner's address: the witness must be a third instance (SQL Server refuses it, 1429)" }],
+    ["a witness on a partner's instance", withWitness({ witnessConnection: conn("sql-b") }), { "witness.connection": "connects to sql-b:1433, as a partner does: the witness must be a third instance (SQL Server refuses it, 1429)" }],
     ["a bad witness port", withWitness({ witnessConnection: { ...conn("sql-w"), port: 0 } }), { "witness.connection.port": "must be an integer from 1 to 65535 (got 0)" }],
     ["an unknown safety", session({ safety: "HIGH" }), { safety: 'must be one of "FULL", "OFF", got "HIGH"' }],
     ["a timeout of 3 s", session({ timeoutSeconds: 3 }), { timeoutSeconds: "must be at least 5 seconds: SQL Server turns 0–4 into 5, so 3 would show as drift at every refresh (10 or more is recommended), got 3" }],
@@ -347,6 +348,22 @@ describe("MirroringSession update", () => {
       "unable to wait for the synchronization of mirroring session of database [sales] on principal 'SQL-A' on sql-a:1433: after 0 s, mirroring is DISCONNECTED (wanted SYNCHRONIZED); " +
         "the mirror 'b' (sql-b:1433) reports DISCONNECTED — check that each partner (and the witness) reaches the others' endpoints and trusts them (certificates, CONNECT on the endpoints), " +
         "or raise waitTimeoutMs for a large database",
+    );
+  });
+});
+
+describe("MirroringSession wait failures with a witness", () => {
+  it("a witness that stays DISCONNECTED: the error adds what the mirror and the witness report", async () => {
+    const stuck = () => partnerReply("SQL-A", witnessed("PRINCIPAL", { mirroring_witness_state_desc: "DISCONNECTED" }));
+    new Instance("sql-a", [stuck(), stuck()]);
+    new Instance("sql-b", [partnerReply("SQL-B", witnessed("MIRROR", { mirroring_witness_state_desc: "DISCONNECTED" }))]);
+    new Instance("sql-w", [[[witnessRow({ partner_sync_state_desc: "UNSYNCHRONIZED" })]]]);
+    const olds = { ...(await inputsOf(withWitness())), currentPrincipal: "a", synchronized: false };
+    const error = await failureOf(provider.update!("id", olds, await inputsOf(withWitness({ waitTimeoutMs: 0 }))));
+    expect(error.message).toBe(
+      "unable to wait for the synchronization of mirroring session of database [sales] on principal 'SQL-A' on sql-a:1433: after 0 s, the witness TCP://sql-w.corp:5024 is DISCONNECTED (wanted CONNECTED); " +
+        "the mirror 'b' (sql-b:1433) reports SYNCHRONIZED, witness DISCONNECTED; the witness 'w' (sql-w:1433) sees principal 'SQL-A', mirror 'SQL-B', UNSYNCHRONIZED — " +
+        "check that each partner (and the witness) reaches the others' endpoints and trusts them (certificates, CONNECT on the endpoints), or raise waitTimeoutMs for a large database",
     );
   });
 });
