@@ -73,6 +73,7 @@ const HINTS: ReadonlyMap<number, string> = new Map([
   [1466, "the database must be read-write on both partners"],
   [1469, "turn AUTO_CLOSE off on both partners"],
   [1470, "this change runs only on the principal: the session may have failed over; run pulumi refresh"],
+  [1473, "this edition supports only safety FULL (high-performance mode needs Enterprise edition): use safety FULL"],
   [1476, "the session timeout is at most 32767 seconds"],
   [1477, "a planned failover needs safety FULL"],
   [1478, "a log backup was taken on the principal after the mirror copy was restored (a scheduled log backup job?): restore every later log backup on the mirror WITH NORECOVERY, or pause the job until the session starts"],
