@@ -10,6 +10,7 @@
  * - Availability groups: {@link AvailabilityGroup} (on the current primary),
  *   {@link AvailabilityGroupJoin} (on each secondary), {@link AvailabilityGroupDatabase} (one
  *   database), {@link ServerName} (an instance's `@@SERVERNAME`, the replica's name).
+ * - Database mirroring: {@link MirroringSession} (one database between two partners, optional witness).
  */
 export {
   MirroringTopology,
@@ -28,6 +29,13 @@ export {
   type PlannedReplica,
   type PlannedDatabase,
 } from "./components/availabilityGroupPlan";
+export {
+  planMirroringSessions,
+  type TopologyMirroringArgs,
+  type MirroringSessionShape,
+  type MirroringSessionsPlan,
+  type PlannedMirroringSession,
+} from "./components/mirroringSessionPlan";
 export { MirroringInstance, type MirroringInstanceArgs, type InstanceEndpointArgs, type InstanceCertificateArgs } from "./components/mirroringInstance";
 export { PeerTrust, type PeerTrustArgs } from "./components/peerTrust";
 export { planTopology, TopologyValidationError, type TopologyPlan, type PlannedInstance, type PlannedTrust } from "./components/plan";
@@ -56,6 +64,7 @@ export {
 export { AvailabilityGroupJoin, type AvailabilityGroupJoinArgs } from "./resources/availabilityGroupJoin";
 export { AvailabilityGroupDatabase, type AvailabilityGroupDatabaseArgs, type DatabaseCopyState } from "./resources/availabilityGroupDatabase";
 export { ServerName, type ServerNameArgs } from "./resources/serverName";
+export { MirroringSession, type MirroringSessionArgs, type MirroringPartnerArgs, type MirroringWitnessArgs } from "./resources/mirroringSession";
 export type {
   AutomatedBackupPreference,
   AvailabilityMode,
@@ -64,6 +73,7 @@ export type {
   SecondaryAllowConnections,
   SeedingMode,
 } from "./sql/availabilityGroupRecords";
+export type { MirroringSafety } from "./sql/mirroringRecords";
 export type { ConnectionArgs } from "./resources/connection";
 export { RESOURCE_KINDS } from "./resources/registry";
 

@@ -9,6 +9,7 @@ import type { AvailabilityGroup } from "../resources/availabilityGroup";
 import type { AvailabilityGroupDatabase } from "../resources/availabilityGroupDatabase";
 import type { AvailabilityGroupJoin } from "../resources/availabilityGroupJoin";
 import type { ConnectionArgs } from "../resources/connection";
+import type { MirroringSession } from "../resources/mirroringSession";
 import { ServerName } from "../resources/serverName";
 import type { AutomatedBackupPreference, AvailabilityMode, FailoverMode, PrimaryAllowConnections, SecondaryAllowConnections, SeedingMode } from "../sql/availabilityGroupRecords";
 import { planAvailabilityGroups, type AvailabilityGroupShape, type AvailabilityGroupsPlan } from "./availabilityGroupPlan";
@@ -19,6 +20,8 @@ import {
   type InstanceCertificateArgs,
   type InstanceEndpointArgs,
 } from "./mirroringInstance";
+import { planMirroringSessions, type MirroringSessionShape, type MirroringSessionsPlan, type TopologyMirroringArgs } from "./mirroringSessionPlan";
+import { declareMirroringSessions, type SessionMember } from "./mirroringSessionWiring";
 import { PeerTrust } from "./peerTrust";
 import { planTopology, TopologyValidationError, type EncryptionAlgorithm, type EndpointEncryption, type InstanceShape, type TopologyPlan } from "./plan";
 
@@ -115,6 +118,8 @@ export interface MirroringTopologyArgs {
   namePrefix?: string;
   /** With `replicas`: the availability group over all of them (the first replica is its initial primary). */
   availabilityGroup?: TopologyAvailabilityGroupArgs;
+  /** With `partners`: a database mirroring session per database between them (with the witness, if any), once every trust exists. */
+  mirroring?: TopologyMirroringArgs;
 }
 
 /** The availability-group resources a topology declared. */
@@ -133,7 +138,10 @@ export interface TopologyAvailabilityGroup {
  * Plans the topology and its groups together, so that preview reports every problem at once
  * (nothing is declared while there is one).
  */
-function planAll(args: MirroringTopologyArgs, shapes: Parameters<typeof planTopology>[0]): { plan: TopologyPlan; groups: AvailabilityGroupsPlan } {
+function planAll(
+  args: MirroringTopologyArgs,
+  shapes: Parameters<typeof planTopology>[0],
+): { plan: TopologyPlan; groups: AvailabilityGroupsPlan; sessions: MirroringSessionsPlan } {
   const problems: string[] = [];
   let plan: TopologyPlan | undefined;
   try {
@@ -156,8 +164,15 @@ function planAll(args: MirroringTopologyArgs, shapes: Parameters<typeof planTopo
     groups,
   );
   problems.push(...grouped.problems);
+  const entries: MirroringSessionShape[] = [];
+  if (args.mirroring !== undefined) {
+    if (args.partners === undefined) problems.push("mirroring needs partners: [a, b] (+ witness); replicas are for an availability group");
+    else entries.push({ path: "mirroring", ...args.mirroring, partners: args.partners.map((p) => p.name), ...(args.witness !== undefined ? { witness: args.witness.name } : {}) });
+  }
+  const sessions = planMirroringSessions([...(args.partners ?? []), ...(args.witness ? [args.witness] : [])].map((i) => i.name), entries);
+  problems.push(...sessions.problems);
   if (problems.length > 0 || plan === undefined) throw new TopologyValidationError(problems);
-  return { plan, groups: grouped };
+  return { plan, groups: grouped, sessions };
 }
 
 /** Certificate defaults of a topology; see {@link InstanceCertificateArgs} for each field. */
@@ -200,13 +215,15 @@ export class MirroringTopology extends pulumi.ComponentResource {
   readonly availabilityGroup?: TopologyAvailabilityGroup;
   /** Each instance's certificate `EXPIRY_DATE` (ISO-8601 UTC, as SQL Server records it), by logical name. */
   readonly certificateExpiries: pulumi.Output<Record<string, string>>;
+  /** Each database's mirroring session, by database name, when `mirroring` was given. */
+  readonly mirroring?: Record<string, MirroringSession>;
 
   constructor(name: string, args: MirroringTopologyArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mssql-mirroring:index:MirroringTopology", name, {}, opts);
     const specs = [...(args.partners ?? []), ...(args.witness ? [args.witness] : []), ...(args.replicas ?? [])];
     // Throws with every problem before a single resource is declared.
     const defaults = args.certificate;
-    const { plan, groups } = planAll(args, {
+    const { plan, groups, sessions } = planAll(args, {
       partners: args.partners?.map((p) => shapeOf(p, defaults)),
       witness: args.witness ? shapeOf(args.witness, defaults) : undefined,
       replicas: args.replicas?.map((r) => shapeOf(r, defaults)),
@@ -297,6 +314,21 @@ export class MirroringTopology extends pulumi.ComponentResource {
       const declared = declareAvailabilityGroup(name, group, members, after, this, args.availabilityGroup?.allowReplacement);
       this.availabilityGroup = { ...declared, serverNames };
       this.registerOutputs({ endpointUrls: this.endpointUrls, certificateExpiries: this.certificateExpiries, availabilityGroup: declared.group.name, primaryReplica: declared.group.primaryReplica });
+    } else if (sessions.sessions.length > 0) {
+      // Only with mirroring: a topology without it declares exactly what it always did.
+      const members = new Map<string, SessionMember>(
+        plan.instances.map((p) => {
+          const spec = specByName.get(p.name)!;
+          return [p.name, { connection: spec.connection, endpointHost: spec.endpointHost ?? spec.connection.server, endpointPort: this.instances[p.name]!.endpoint.port }];
+        }),
+      );
+      const after = [
+        ...Object.values(this.trusts).flatMap((t) => [t.login, t.user, t.certificate, t.permission]),
+        ...Object.values(this.instances).map((i) => i.endpoint),
+      ];
+      const declared = declareMirroringSessions(name, sessions.sessions, members, after, this);
+      this.mirroring = Object.fromEntries(declared.map((d) => [d.plan.database, d.session]));
+      this.registerOutputs({ endpointUrls: this.endpointUrls, certificateExpiries: this.certificateExpiries, mirroringSessions: Object.fromEntries(declared.map((d) => [d.plan.database, d.session.currentPrincipal])) });
     } else {
       this.registerOutputs({ endpointUrls: this.endpointUrls, certificateExpiries: this.certificateExpiries });
     }

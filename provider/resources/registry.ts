@@ -12,6 +12,7 @@ import { endpointPermissionProvider } from "./endpointPermission";
 import { loginProvider } from "./login";
 import { masterKeyProvider } from "./masterKey";
 import { mirroringEndpointProvider } from "./mirroringEndpoint";
+import { mirroringSessionProvider } from "./mirroringSession";
 import { peerCertificateProvider } from "./peerCertificate";
 import { serverNameProvider } from "./serverName";
 import { userProvider } from "./user";
@@ -29,6 +30,7 @@ const providers: Readonly<Record<string, pulumi.dynamic.ResourceProvider>> = {
   AvailabilityGroup: availabilityGroupProvider,
   AvailabilityGroupJoin: availabilityGroupJoinProvider,
   AvailabilityGroupDatabase: availabilityGroupDatabaseProvider,
+  MirroringSession: mirroringSessionProvider,
 };
 
 /** The resource kinds this package registers (`pulumi-nodejs:dynamic/mssql-mirroring:<kind>`). */

@@ -116,3 +116,11 @@ export {
 export * from "./statements/availabilityGroup";
 export * from "./objects/availabilityGroup";
 export * from "./objects/availabilityGroupWait";
+
+// Database mirroring sessions: records, rules, catalog reads, statements, operations and waits.
+export type * from "./mirroringRecords";
+export * from "./validateMirroring";
+export { mirroringPartnerQuery, mirroringWitnessQuery, seedingStateQuery } from "./mirroringCatalog";
+export * from "./statements/mirroring";
+export * from "./objects/mirroring";
+export * from "./objects/mirroringWait";

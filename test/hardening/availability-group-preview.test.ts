@@ -7,32 +7,13 @@
 import { describe, expect, it } from "vitest";
 import { traffic } from "../engine/emulators";
 import { pulumiAvailable } from "../engine/pulumiProject";
-import { conn, failureOf, secret, setCase, useCasesProject, type Case } from "./support";
+import { checkFailures, conn, failureOf, secret, setCase, topologyProblems, useCasesProject, type Case } from "./support";
 
 const runEngine = pulumiAvailable();
-const T = "pulumi-nodejs:dynamic/mssql-mirroring";
 const MK = "Marker-AgPreviewMK-5b2e!";
 
 const spec = (name: string, i: number) => ({ name, connection: conn(i), masterKeyPassword: secret("mkPassword"), endpoint: { port: 5022 + i } });
 const replicas = () => [spec("a", 0), spec("b", 1), spec("c", 2)];
-
-/** The "- …" lines of a TopologyValidationError as the CLI prints them. */
-function topologyProblems(text: string): string[] {
-  const start = text.indexOf("TopologyValidationError: invalid MirroringTopology:");
-  expect(start, `no TopologyValidationError in:\n${text.slice(0, 2000)}`).toBeGreaterThanOrEqual(0);
-  const problems: string[] = [];
-  for (const line of text.slice(start).split("\n").slice(1)) {
-    const m = /^\s+- (.*)$/.exec(line);
-    if (!m) break;
-    problems.push(m[1]!);
-  }
-  return problems;
-}
-
-/** The check failures the engine printed for one resource, once each. */
-function checkFailures(text: string, type: string, name: string): string[] {
-  return [...new Set([...text.matchAll(new RegExp(`error: ${T}:${type} resource '${name}': (property .*)`, "g"))].map((m) => m[1]!))].sort();
-}
 
 describe.runIf(runEngine)("availability groups at preview, through the CLI", () => {
   const fx = useCasesProject(3, { config: { mkPassword: { value: MK, secret: true } }, destroy: true });

@@ -7,7 +7,7 @@ import { rmSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { ConfigMap, Deployment } from "@pulumi/pulumi/automation";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import type { EmulatorInstance } from "../../emulator";
 import { SA_PASSWORD, startInstances } from "../engine/emulators";
 import { createProject, type TestProject } from "../engine/pulumiProject";
@@ -188,4 +188,23 @@ export function useCasesProject(count: number, options: { config?: ConfigMap; de
     await stopInstances(fixture.instances);
   });
   return fixture;
+}
+
+/** The "- …" lines of a TopologyValidationError as the CLI prints them. */
+export function topologyProblems(text: string): string[] {
+  const start = text.indexOf("TopologyValidationError: invalid MirroringTopology:");
+  expect(start, `no TopologyValidationError in:\n${text.slice(0, 2000)}`).toBeGreaterThanOrEqual(0);
+  const problems: string[] = [];
+  for (const line of text.slice(start).split("\n").slice(1)) {
+    const m = /^\s+- (.*)$/.exec(line);
+    if (!m) break;
+    problems.push(m[1]!);
+  }
+  return problems;
+}
+
+/** The check failures the engine printed for one dynamic resource of this package, once each, sorted. */
+export function checkFailures(text: string, type: string, name: string): string[] {
+  const pattern = new RegExp(`error: pulumi-nodejs:dynamic/mssql-mirroring:${type} resource '${name}': (property .*)`, "g");
+  return [...new Set([...text.matchAll(pattern)].map((m) => m[1]!))].sort();
 }

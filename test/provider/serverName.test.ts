@@ -1,4 +1,4 @@
-/** ServerName over TDS: reads @@SERVERNAME once, keeps it, changes nothing on SQL Server; the availability-group kinds' check results cross the host's Struct. */
+/** ServerName over TDS: reads @@SERVERNAME once, keeps it, changes nothing on SQL Server; the availability-group and mirroring-session kinds' check results cross the host's Struct. */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { EmulatorInstance } from "../../emulator/index";
 import { Driven, NO_CHANGE, PROVIDER_KEY, SERIALIZED_PROVIDER, UPDATE, type Props } from "./driver";
@@ -37,13 +37,14 @@ describe("ServerName lifecycle", () => {
   });
 });
 
-describe("availability-group kinds: check results cross the host's Struct (no undefined anywhere)", () => {
+describe("availability-group and mirroring-session kinds: check results cross the host's Struct (no undefined anywhere)", () => {
   const replica = (n: string): Props => ({ serverName: `SQL-${n}`, endpointUrl: `TCP://sql-${n.toLowerCase()}:5022` });
 
   it.each<[string, () => Props]>([
     ["AvailabilityGroup", () => ({ name: "ag1", replicas: [replica("A"), replica("B"), { ...replica("W"), availabilityMode: "CONFIGURATION_ONLY" }], replicaConnections: [connectionOf(a), connectionOf(a, { port: 1 }), connectionOf(a, { port: 2 })] })],
     ["AvailabilityGroupJoin", () => ({ connection: connectionOf(a), availabilityGroupName: "ag1", serverName: "SQL-B" })],
     ["AvailabilityGroupDatabase", () => ({ availabilityGroupName: "ag1", database: "sales", replicaConnections: [connectionOf(a)] })],
+    ["MirroringSession", () => ({ database: "sales", partners: [{ name: "a", endpointUrl: "TCP://sql-a:5022" }, { name: "b", endpointUrl: "TCP://sql-b:5023" }], partnerConnections: [connectionOf(a), connectionOf(a, { port: 1 })] })],
   ])("%s", async (kind, args) => {
     const driven = new Driven(kind);
     const { inputs, failures } = await driven.check(args(), {});

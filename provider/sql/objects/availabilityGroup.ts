@@ -27,7 +27,6 @@ import type {
   DatabasePrerequisitesRecord,
   LocalReplicaRecord,
 } from "../availabilityGroupRecords";
-import type { CatalogQuery } from "../catalog";
 import type { SqlClient, Statement } from "../client";
 import { conflictError, displayName, SqlServerError, toSqlServerError } from "../errors";
 import { withRetry } from "../retry";
@@ -45,7 +44,7 @@ import {
   type AvailabilityGroupSpec,
 } from "../statements/availabilityGroup";
 import { SYSTEM_DATABASES } from "../validateAvailabilityGroup";
-import { readOne, splitResults, type CreateOptions, type CreateResult, type OperationContext } from "./run";
+import { probe, readOne, type CreateOptions, type CreateResult, type OperationContext } from "./run";
 
 function groupContext(operation: string, name: string, qualifier?: string): OperationContext {
   return { operation, objectType: "availability group", objectName: name, ...(qualifier === undefined ? {} : { qualifier }) };
@@ -53,16 +52,6 @@ function groupContext(operation: string, name: string, qualifier?: string): Oper
 
 function databaseContext(operation: string, database: string, group: string): OperationContext {
   return { operation, objectType: "availability database", objectName: database, qualifier: `of availability group ${displayName(group)}` };
-}
-
-/** Runs a catalog read directly (no wrapping): for checks made inside a retried attempt. */
-async function probe<R>(client: SqlClient, query: CatalogQuery<R>): Promise<R | undefined> {
-  const recordsets = await client.query(
-    query.statements.map((s) => `${s.sql};`).join("\n"),
-    Object.assign({}, ...query.statements.map((s) => s.params)),
-  );
-  const [results] = splitResults(recordsets, [query.resultCount]);
-  return query.map(results);
 }
 
 /**

@@ -94,6 +94,17 @@ export async function readOne<R>(client: SqlClient, context: OperationContext, q
   return query.map(results);
 }
 
+/**
+ * A catalog read sent directly, without the retries and error wrapping of {@link readOne}: for
+ * the checks made inside an attempt that {@link withRetry} already repeats (whether a statement
+ * whose reply was lost took effect).
+ */
+export async function probe<R>(client: SqlClient, query: CatalogQuery<R>): Promise<R | undefined> {
+  const recordsets = await client.query(batchText(query.statements), mergeParams(query.statements));
+  const [results] = splitResults(recordsets, [query.resultCount]);
+  return query.map(results);
+}
+
 /** The error for an object that is not in the catalog right after it was created or altered. */
 export function notVisible(client: SqlClient, context: OperationContext, when: string): SqlServerError {
   return conflictError(

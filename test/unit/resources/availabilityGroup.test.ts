@@ -42,6 +42,7 @@ describe("registry", () => {
       "AvailabilityGroup",
       "AvailabilityGroupJoin",
       "AvailabilityGroupDatabase",
+      "MirroringSession",
     ]);
   });
 });

@@ -17,13 +17,14 @@ export type Reply = Recordset[] | Error;
 
 /** A SqlClient that records requests and replies from `replies`, in order. */
 export class FakeClient implements SqlClient {
-  readonly target = "sql1:1433";
+  readonly target: string;
   readonly requests: RecordedRequest[] = [];
   readonly sleeps: number[] = [];
   readonly retry: RetryOptions;
   private readonly replies: Reply[];
 
-  constructor(replies: Reply[] = [], retry: RetryOptions = {}) {
+  constructor(replies: Reply[] = [], retry: RetryOptions = {}, target = "sql1:1433") {
+    this.target = target;
     this.replies = [...replies];
     this.retry = { random: () => 0.5, sleep: async (ms) => void this.sleeps.push(ms), ...retry };
   }
