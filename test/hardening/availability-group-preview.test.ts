@@ -104,5 +104,6 @@ describe.runIf(runEngine)("availability groups at preview, through the CLI", () 
     // 3 ServerName, the group, 2 joins, 1 database: nothing else changes.
     expect(added.changeSummary).toEqual({ same: total, create: 3 + 1 + 2 + 1 });
     expect(traffic(fx.instances)).toEqual({ requests: 0, logins: 0 });
-  });
+    // An up of 44 resources and two previews: over a minute on a loaded two-core machine.
+  }, 300_000);
 });

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { certificateNamesByThumbprintQuery, certificateQuery } from "../catalog";
-import type { SqlClient } from "../client";
+import type { Recordset, SqlClient } from "../client";
 import { conflictError, displayName, SqlServerError } from "../errors";
 import type { CertificateRecord } from "../records";
 import {
@@ -20,7 +20,7 @@ import {
   type PeerCertificateSpec,
 } from "../statements/certificate";
 import { canonicalUtc, parseUtcDate } from "../validate";
-import { alterAndReadBack, createAndReadBack, execute, notVisible, readOne, splitResults, type CreateOptions, type CreateResult, type OperationContext } from "./run";
+import { alterAndReadBack, createAndReadBack, execute, mayBeOwnEarlierAttempt, notVisible, readOne, splitResults, type CreateOptions, type CreateResult, type OperationContext } from "./run";
 
 function context(operation: string, name: string): OperationContext {
   return { operation, objectType: "certificate", objectName: name };
@@ -70,7 +70,17 @@ export async function createPeerCertificate(client: SqlClient, spec: PeerCertifi
 
   const thumbprint = certificateThumbprint(spec.der);
   const duplicates = certificateNamesByThumbprintQuery(thumbprint);
-  const { recordsets, attempts } = await execute(client, ctx, [...query.statements, ...duplicates.statements, ddl, ...query.statements]);
+  const thumbprintHex = thumbprint.toString("hex").toUpperCase();
+  let sent: { recordsets: Recordset[]; attempts: number };
+  try {
+    sent = await execute(client, ctx, [...query.statements, ...duplicates.statements, ddl, ...query.statements]);
+  } catch (error) {
+    if (!mayBeOwnEarlierAttempt(error, options)) throw error;
+    const record = await readOne(client, ctx, query);
+    if (record !== undefined && record.thumbprint === thumbprintHex && ownerMatches(record)) return { record, existedBefore: false };
+    throw error;
+  }
+  const { recordsets, attempts } = sent;
   const [before, sameContent, after] = splitResults(recordsets, [1, 1, 1]);
   const record = query.map(after);
   const others = (duplicates.map(sameContent) ?? []).filter((name) => name !== spec.name);
@@ -83,7 +93,7 @@ export async function createPeerCertificate(client: SqlClient, spec: PeerCertifi
     );
   }
   if (record === undefined) throw notVisible(client, ctx, "after CREATE");
-  const matches = record.thumbprint === thumbprint.toString("hex").toUpperCase() && ownerMatches(record);
+  const matches = record.thumbprint === thumbprintHex && ownerMatches(record);
   return { record, existedBefore: query.map(before) !== undefined && !((attempts > 1 || options.resumed === true) && matches) };
 }
 

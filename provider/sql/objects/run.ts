@@ -5,7 +5,7 @@
  */
 import type { CatalogQuery } from "../catalog";
 import type { Recordset, SqlClient, SqlParams, Statement } from "../client";
-import { conflictError, toSqlServerError, type SqlErrorContext, type SqlServerError } from "../errors";
+import { conflictError, SqlServerError, toSqlServerError, type SqlErrorContext } from "../errors";
 import { withRetry } from "../retry";
 
 /** What an operation reports failures as (the target comes from the client). */
@@ -115,6 +115,22 @@ export function notVisible(client: SqlClient, context: OperationContext, when: s
 }
 
 /**
+ * SQL Server's "already exists" errors of the guarded CREATEs (15232 certificate, 15578 master key,
+ * 7862 mirroring endpoint, 15025 login, 15023 user). After a lost reply they can mean that the lost
+ * attempt was still running when the retry passed its guard, and finished first: the retry's
+ * CREATE then meets the object its own earlier attempt made.
+ */
+const ALREADY_EXISTS = new Set([15232, 15578, 7862, 15025, 15023]);
+
+/**
+ * Whether `error` is a retried (or resumed) create meeting an object that may be its own earlier
+ * attempt's: the caller then reads the object and keeps it only if it matches the spec.
+ */
+export function mayBeOwnEarlierAttempt(error: unknown, options: CreateOptions): error is SqlServerError {
+  return error instanceof SqlServerError && error.number !== undefined && ALREADY_EXISTS.has(error.number) && (error.attempts > 1 || options.resumed === true);
+}
+
+/**
  * A create in one request: read, guarded DDL, read again. `matches` says whether a read-back
  * record is what the spec asked for (it may ask SQL Server, e.g. whether a password opens a key);
  * it decides `existedBefore` after a retry or when `options.resumed` (see {@link CreateResult}),
@@ -128,7 +144,16 @@ export async function createAndReadBack<R>(
   matches: (record: R) => boolean | Promise<boolean>,
   options: CreateOptions = {},
 ): Promise<CreateResult<R>> {
-  const { recordsets, attempts } = await execute(client, context, [...query.statements, ...ddl, ...query.statements]);
+  let sent: { recordsets: Recordset[]; attempts: number };
+  try {
+    sent = await execute(client, context, [...query.statements, ...ddl, ...query.statements]);
+  } catch (error) {
+    if (!mayBeOwnEarlierAttempt(error, options)) throw error;
+    const record = await readOne(client, context, query);
+    if (record !== undefined && (await matches(record))) return { record, existedBefore: false };
+    throw error;
+  }
+  const { recordsets, attempts } = sent;
   const [before, after] = splitResults(recordsets, [query.resultCount, query.resultCount]);
   const record = query.map(after);
   if (record === undefined) throw notVisible(client, context, "after CREATE");

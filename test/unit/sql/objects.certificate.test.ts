@@ -60,6 +60,29 @@ describe("createCertificate", () => {
     await expect(createCertificate(client, spec)).resolves.toMatchObject({ existedBefore: true });
   });
 
+  it("retry after a lost reply racing the lost attempt (15232: it finished after the retry's guard): a matching certificate is this call's own", async () => {
+    const row = certificateRow();
+    const client = new FakeClient([
+      connectionError("ESOCKET", "Connection lost - ECONNRESET"),
+      requestError(15232, "A certificate with name 'c1' already exists or this certificate already has been added to the database."),
+      [[row]],
+    ]);
+    await expect(createCertificate(client, spec)).resolves.toMatchObject({ existedBefore: false, record: { name: "c1" } });
+    expect(client.requests.map((r) => r.sql)).toEqual([batch(READ, CREATE, READ), batch(READ, CREATE, READ), batch(READ)]);
+  });
+
+  it("the same race with a certificate that does not match the spec: the 15232 stands", async () => {
+    const row = certificateRow({ subject: "someone else" });
+    const client = new FakeClient([connectionError("ESOCKET", "Connection lost - ECONNRESET"), requestError(15232, "A certificate with name 'c1' already exists or this certificate already has been added to the database."), [[row]]]);
+    await expect(createCertificate(client, spec)).rejects.toMatchObject({ number: 15232 });
+  });
+
+  it("15232 on the first attempt is never taken for our own work: no second read", async () => {
+    const client = new FakeClient([requestError(15232, "A certificate with name 'c1' already exists or this certificate already has been added to the database.")]);
+    await expect(createCertificate(client, spec)).rejects.toMatchObject({ number: 15232 });
+    expect(client.requests).toHaveLength(1);
+  });
+
   it("15581 (no master key) fails at once with advice", async () => {
     const client = new FakeClient([requestError(15581, "Please create a master key in the database or open the master key in the session before performing this operation.")]);
     await expect(createCertificate(client, spec)).rejects.toThrow(/^unable to create certificate \[c1] on sql1:1433: Please create a master key .* \(Msg 15581, State 1\) — create the database master key/);
