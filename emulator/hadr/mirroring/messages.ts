@@ -24,6 +24,8 @@ export interface SessionStatus {
   safetySequence: number;
   timeoutSeconds: number;
   witnessUrl: string | null;
+  /** The witness's @@SERVERNAME (the mirror tells the witness's connections by it). */
+  witnessServer: string | null;
   suspended: boolean;
   suspendedSequence: number;
   roleSequence: number;
@@ -59,7 +61,7 @@ export type MirroringMessage = Base &
     /** Either partner, on connecting: its role and log position. */
     | ({ type: "hello"; guid: string; role: "PRINCIPAL" | "MIRROR"; roleSequence: number } & LogPosition)
     /** Principal → mirror and witness: the session's settings and state (a request when a setting changes). */
-    | { type: "status"; guid: string; status: SessionStatus; mirrorServer?: string; mirrorUrl?: string }
+    | { type: "status"; guid: string; status: SessionStatus; mirrorServer?: string; mirrorUrl?: string; familyGuid?: string }
     /** Principal → mirror: a planned failover at `lastLsn`. */
     | { type: "failover"; guid: string; lastLsn: string | null }
     /** Either partner: the session is over. */

@@ -277,6 +277,7 @@ export class MirroringSessions implements MirroringHost {
       safetySequence: record.safetySequence,
       timeoutSeconds: record.timeoutSeconds,
       witnessUrl: record.witnessUrl,
+      witnessServer: record.witnessServer,
       suspended: record.suspended,
       suspendedSequence: record.suspendedSequence,
       roleSequence: record.roleSequence,
@@ -539,7 +540,7 @@ export class MirroringSessions implements MirroringHost {
       roleSequence: Math.max(record.roleSequence, status.roleSequence),
       failoverLsn: status.failoverLsn,
     });
-    if (status.witnessUrl === null) record.witnessServer = null;
+    record.witnessServer = status.witnessUrl === null ? null : status.witnessServer;
   }
 
   /** Mirror: a planned failover (SET PARTNER FAILOVER on the principal). */
@@ -621,8 +622,7 @@ export class MirroringSessions implements MirroringHost {
             suspendedSequence: status.suspendedSequence,
             synchronized: status.state === "SYNCHRONIZED",
           };
-          const familyGuid = this.engineRef?.databases.get(message.db)?.familyGuid;
-          next.familyGuid = (message as { familyGuid?: string }).familyGuid ?? next.familyGuid ?? familyGuid ?? "";
+          next.familyGuid = message.familyGuid ?? next.familyGuid;
           if (record) Object.assign(record, next);
           else this.state.witness.push((record = next));
           this.save();
@@ -766,7 +766,7 @@ export class MirroringSessions implements MirroringHost {
     if (!link) return;
     const reply = await this.request(
       link,
-      this.message<"status">(record.database, { type: "status", guid: record.guid, status, ...(record.partnerServer ? { mirrorServer: record.partnerServer } : {}), mirrorUrl: record.partnerUrl }),
+      this.message<"status">(record.database, { type: "status", guid: record.guid, status, ...(record.partnerServer ? { mirrorServer: record.partnerServer } : {}), mirrorUrl: record.partnerUrl, familyGuid: record.familyGuid }),
     );
     if (!reply || !this.running || this.record(record.database) !== record) return;
     record.witnessServer ??= reply.from;

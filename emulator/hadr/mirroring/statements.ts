@@ -175,13 +175,15 @@ async function startAsPrincipal(service: MirroringSessions, record: PartnerRecor
     const mirrorServer = probe.from;
     if (!(await service.waitUntil(() => service.hears(mirrorServer)))) throw mirroringError(1418, url);
     Object.assign(record, { role: "PRINCIPAL", started: true, partnerServer: mirrorServer });
-    const status = { state: "SYNCHRONIZING" as const, safety: record.safety, safetySequence: record.safetySequence, timeoutSeconds: record.timeoutSeconds, witnessUrl: null, suspended: false, suspendedSequence: 0, roleSequence: record.roleSequence, failoverLsn: lsnText(null) };
+    const status = { state: "SYNCHRONIZING" as const, safety: record.safety, safetySequence: record.safetySequence, timeoutSeconds: record.timeoutSeconds, witnessUrl: null, witnessServer: null, suspended: false, suspendedSequence: 0, roleSequence: record.roleSequence, failoverLsn: lsnText(null) };
     const started = await service.request(connection, service.message<"start">(record.database, { type: "start", guid: record.guid, status }));
     if (!started?.ok) throw replyError(started, mirroringError(1418, url));
   } finally {
     connection.close();
   }
-  service.addRecord(record);
+  const runtime = service.addRecord(record);
+  // The statement returns with the partners connected, as SQL Server's does (the state then shows the catch-up).
+  await service.waitUntil(() => service.connected(record, runtime));
   service.evaluateAll();
 }
 
@@ -248,7 +250,7 @@ async function setWitness(service: MirroringSessions, record: PartnerRecord, run
   try {
     const registered = await service.request(
       attempt.connection,
-      service.message<"status">(record.database, { type: "status", guid: record.guid, status, ...(record.partnerServer ? { mirrorServer: record.partnerServer } : {}), mirrorUrl: record.partnerUrl }),
+      service.message<"status">(record.database, { type: "status", guid: record.guid, status, ...(record.partnerServer ? { mirrorServer: record.partnerServer } : {}), mirrorUrl: record.partnerUrl, familyGuid: record.familyGuid }),
     );
     if (!registered?.ok) throw replyError(registered, mirroringError(1426));
     witnessServer = registered.from;
@@ -265,7 +267,8 @@ async function setWitness(service: MirroringSessions, record: PartnerRecord, run
   record.witnessServer = witnessServer;
   service.followWitness(record, runtime);
   // The witness connects back to this partner, and the mirror to the witness (the mirror's reply waits for it).
-  const mirrorJoined = await service.request(runtime.link, service.message<"status">(record.database, { type: "status", guid: record.guid, status }), service.waitMs * 2);
+  const joining = service.statusOf(record, runtime);
+  const mirrorJoined = await service.request(runtime.link, service.message<"status">(record.database, { type: "status", guid: record.guid, status: joining }), service.waitMs * 2);
   if (!mirrorJoined?.ok || !(await service.waitUntil(() => service.witnessConnected(record, runtime)))) {
     undo();
     throw replyError(mirrorJoined, mirroringError(1426));

@@ -21,8 +21,8 @@ export function sharedFolder(): Promise<string> {
 }
 
 /** Partners (and a witness) that trust each other as the transport layer sets them up. */
-export async function mirroringTrio(options: { witness?: boolean; partner?: NodeOptions; witnessOptions?: NodeOptions } = {}): Promise<{ a: Node; b: Node; w?: Node }> {
-  const [a, b] = await Promise.all([node("a", { role: "PARTNER", ...options.partner }), node("b", { role: "PARTNER", ...options.partner })]);
+export async function mirroringTrio(options: { witness?: boolean; aOptions?: NodeOptions; bOptions?: NodeOptions; witnessOptions?: NodeOptions } = {}): Promise<{ a: Node; b: Node; w?: Node }> {
+  const [a, b] = await Promise.all([node("a", { role: "PARTNER", ...options.aOptions }), node("b", { role: "PARTNER", ...options.bOptions })]);
   await trust(a, b);
   await trust(b, a);
   if (!options.witness) return { a, b };
