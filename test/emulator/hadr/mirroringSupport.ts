@@ -71,3 +71,12 @@ export async function waitForState(n: Node, state: string, db = "Sales", witness
 }
 
 export { waitUntil };
+
+/** Waits (bounded) until `db` on `n` is in no session (every mirroring_ column NULL). */
+export async function waitForNoSession(n: Node, db = "Sales", ms = 8000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while ((await mirroringRow(n, db))["mirroring_guid"] !== null) {
+    if (Date.now() > deadline) throw new Error(`${n.name}: ${db} is still in a session after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
