@@ -7,7 +7,6 @@
 import type { Statement } from "../ast";
 import type { ExecContext } from "../context";
 import { fail, SqlError, sqlMessage, type MessageOptions } from "../errors";
-import { describeMirroringOption } from "./options";
 
 function alterFailed(number: number, args: string[], options: MessageOptions = {}): never {
   throw new SqlError(sqlMessage(5069, [], { line: 0 }), "statement", [sqlMessage(number, args, { ...options, line: 0 })]);
@@ -24,6 +23,7 @@ export async function executeMirroringOption(ctx: ExecContext, s: Extract<Statem
   // Only user databases can be mirrored ("Prerequisites, Restrictions, and Recommendations for Database Mirroring").
   if (db.system) alterFailed(5058, [option, db.name]);
   const host = ctx.instance.mirroring;
-  if (!host) fail(50000, `ALTER DATABASE … ${describeMirroringOption(s.option)} without the network layer`);
+  // An engine opened without the network layer (Engine.open alone) has no sessions to run it.
+  if (!host) fail(50000, `ALTER DATABASE … SET ${option}`);
   await host.alter({ database: db.name, option: s.option, currentDatabase: ctx.session.database });
 }

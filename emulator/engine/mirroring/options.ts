@@ -28,23 +28,3 @@ export type MirroringOption =
   | { kind: "witness"; url: string }
   /** `SET WITNESS OFF`, on the principal. */
   | { kind: "witnessOff" };
-
-/** The option as SQL Server's syntax spells it (for messages and logs). */
-export function describeMirroringOption(option: MirroringOption): string {
-  switch (option.kind) {
-    case "partner":
-      return `SET PARTNER = '${option.url}'`;
-    case "witness":
-      return `SET WITNESS = '${option.url}'`;
-    case "witnessOff":
-      return "SET WITNESS OFF";
-    case "safety":
-      return `SET PARTNER SAFETY ${option.safety}`;
-    case "timeout":
-      return `SET PARTNER TIMEOUT ${option.seconds}`;
-    case "forceService":
-      return "SET PARTNER FORCE_SERVICE_ALLOW_DATA_LOSS";
-    default:
-      return `SET PARTNER ${option.kind.toUpperCase()}`;
-  }
-}
