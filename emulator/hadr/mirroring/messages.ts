@@ -13,22 +13,33 @@ export const CHANNEL = "dbm";
 
 /** What a partner says about its copy: the last LSN and a digest of that record (null when it has no record there). */
 export interface LogPosition {
+  /** The copy's last LSN (decimal), null for an empty log. */
   lastLsn: string | null;
+  /** SHA-256 (hex) of the record at that LSN, null when the copy has no record there (rebuilt from an image). */
   lastDigest: string | null;
 }
 
 /** What the principal tells its mirror (and the witness) about the session. */
 export interface SessionStatus {
+  /** mirroring_state_desc as the principal sees it. */
   state: MirroringStateDesc;
+  /** SAFETY. */
   safety: MirroringSafety;
+  /** mirroring_safety_sequence. */
   safetySequence: number;
+  /** TIMEOUT, seconds. */
   timeoutSeconds: number;
+  /** The witness's address, or null. */
   witnessUrl: string | null;
   /** The witness's @@SERVERNAME (the mirror tells the witness's connections by it). */
   witnessServer: string | null;
+  /** SET PARTNER SUSPEND in effect. */
   suspended: boolean;
+  /** is_suspended_sequence_number. */
   suspendedSequence: number;
+  /** mirroring_role_sequence: the later one wins when two copies claim the principal role. */
   roleSequence: number;
+  /** mirroring_failover_lsn (decimal), or null. */
   failoverLsn: string | null;
 }
 

@@ -43,23 +43,31 @@ export interface PartnerRecord {
   failoverLsn: string | null;
 }
 
-/** One session as its witness keeps it. */
+/** One session as its witness keeps it (the rows of sys.database_mirroring_witnesses). */
 export interface WitnessRecord {
   /** mirroring_guid. */
   guid: string;
   /** database_name. */
   database: string;
-  /** @@SERVERNAME and address of the partner whose copy is principal. */
+  /** principal_server_name: @@SERVERNAME of the partner whose copy is principal. */
   principalServer: string;
+  /** The principal's endpoint address (the witness keeps a link to it). */
   principalUrl: string;
-  /** @@SERVERNAME and address of the mirror. */
+  /** mirror_server_name. */
   mirrorServer: string;
+  /** The mirror's endpoint address (the witness keeps a link to it). */
   mirrorUrl: string;
+  /** safety_level as the principal last reported it. */
   safety: MirroringSafety;
+  /** safety_sequence_number. */
   safetySequence: number;
+  /** role_sequence_number: a report with a lower one (an old principal's) does not replace this record. */
   roleSequence: number;
+  /** family_guid of the database. */
   familyGuid: string;
+  /** is_suspended. */
   suspended: boolean;
+  /** is_suspended_sequence_number. */
   suspendedSequence: number;
   /** partner_sync_state: what the principal last reported. */
   synchronized: boolean;
@@ -67,7 +75,9 @@ export interface WitnessRecord {
 
 /** Everything one instance keeps about mirroring. */
 export interface MirroringState {
+  /** The databases in a session on this instance (as principal or mirror). */
   partners: PartnerRecord[];
+  /** The sessions this instance is witness of. */
   witness: WitnessRecord[];
 }
 

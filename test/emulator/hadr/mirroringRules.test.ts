@@ -139,6 +139,26 @@ describe("the other options", () => {
   });
 });
 
+describe("who sees the session", () => {
+  it("a login that is not sysadmin sees the principal's values but NULLs on a mirror copy, and no witness rows", async () => {
+    const { a, b, w } = await mirroringTrio({ witness: true });
+    await seed(a, b);
+    await startSession(a, b);
+    await sql(a, `ALTER DATABASE Sales SET WITNESS = '${w!.url}'`);
+    await waitForState(b, "SYNCHRONIZED", "Sales", "CONNECTED");
+    for (const n of [a, b, w!]) await sql(n, "CREATE LOGIN plain WITH PASSWORD = N'Str0ng!Passw0rd'");
+    const asPlain = async (n: typeof a, text: string) => {
+      const outcomes = await n.instance.engine.openSession("plain").execute(text);
+      const rows = outcomes.find((o) => o.kind === "rows");
+      return rows && rows.kind === "rows" ? rows.rows.map((r) => Object.fromEntries(rows.columns.map((c, i) => [c.name, r[i]]))) : [];
+    };
+    const probe = "SELECT database_id, mirroring_role_desc, mirroring_state_desc FROM sys.database_mirroring WHERE database_id = 5";
+    expect(await asPlain(a, probe)).toEqual([{ database_id: 5, mirroring_role_desc: "PRINCIPAL", mirroring_state_desc: "SYNCHRONIZED" }]);
+    expect(await asPlain(b, probe)).toEqual([{ database_id: 5, mirroring_role_desc: null, mirroring_state_desc: null }]);
+    expect(await asPlain(w!, "SELECT * FROM sys.database_mirroring_witnesses")).toEqual([]);
+  });
+});
+
 describe("a mirrored database", () => {
   it("cannot be dropped (3743), restored over (3104) or taken out of FULL recovery (1468); system databases and transactions are refused first", async () => {
     const { a, b } = await mirroringTrio();
