@@ -9,6 +9,11 @@
 /** number → severity, default state, text. */
 export const MIRRORING_MESSAGES: Record<number, { severity: number; state: number; text: string }> = {
   954: { severity: 14, state: 1, text: 'The database "%s" cannot be opened. It is acting as a mirror database.' },
+  955: {
+    severity: 14,
+    state: 1,
+    text: "Database %s is enabled for Database Mirroring, but the database lacks quorum: the database cannot be opened. Check the partner and witness connections if configured.",
+  },
   1404: { severity: 16, state: 1, text: "The command failed because the database mirror is busy. Reissue the command later." },
   1405: { severity: 16, state: 1, text: 'The database "%s" is already enabled for database mirroring.' },
   1407: { severity: 16, state: 1, text: 'The remote copy of database "%s" is not related to the local copy of the database.' },

@@ -133,6 +133,8 @@ export class MirroringSessions implements MirroringHost {
     ];
     for (const record of this.state.partners) this.startRuntime(record);
     for (const record of this.state.witness) this.openWitnessBackLinks(record);
+    // A principal with a witness serves again only once it has quorum.
+    this.evaluateAll();
   }
 
   /** The instance is restarting or stopping: every link is closed (they are opened again by {@link attach}). */
@@ -738,6 +740,7 @@ export class MirroringSessions implements MirroringHost {
 
   private evaluate(record: PartnerRecord, runtime: PartnerRuntime): void {
     if (record.role === "PRINCIPAL") {
+      this.followQuorum(record, runtime);
       const status = this.statusOf(record, runtime);
       const key = JSON.stringify(status);
       if (key !== runtime.pushed && this.connected(record, runtime)) {
@@ -758,6 +761,22 @@ export class MirroringSessions implements MirroringHost {
     if (record.witnessUrl !== null && record.safety === "FULL" && !record.suspended && runtime.wasSynchronized && !runtime.takingOver) {
       void this.takeOver(record, runtime);
     }
+  }
+
+  /**
+   * Principal with a witness: "quorum is required to serve the database, regardless of the SAFETY
+   * setting" (ALTER DATABASE Database Mirroring; "Quorum: How a Witness Affects Database
+   * Availability"): without the mirror and without the witness its copy refuses every use with 955
+   * until one of them is back.
+   */
+  private followQuorum(record: PartnerRecord, runtime: PartnerRuntime): void {
+    const layer = this.engine.databases;
+    const access = layer.get(record.database)?.access;
+    const lacking = access?.kind === "notAccessible" && access.error.number === 955;
+    if (access === undefined || (access.kind !== "readWrite" && !lacking)) return;
+    const quorum = record.witnessUrl === null || this.connected(record, runtime) || this.witnessConnected(record, runtime);
+    if (!quorum && !lacking) layer.setAccess(record.database, { kind: "notAccessible", error: accessError(955, messageText(955, record.database)) });
+    else if (quorum && lacking) layer.setAccess(record.database, { kind: "readWrite" });
   }
 
   /** Principal: tells the witness about the session; a witness that knows a later role sequence makes this copy the mirror. */

@@ -130,6 +130,31 @@ describe("failovers", () => {
   });
 });
 
+describe("quorum", () => {
+  it("with a witness, a principal that loses both the mirror and the witness refuses its database (955) until one of them is back; the mirror does not fail over without the witness", async () => {
+    const { a, b, w } = await mirroringTrio({ witness: true });
+    await seed(a, b);
+    await startSession(a, b);
+    await sql(a, `ALTER DATABASE Sales SET WITNESS = '${w!.url}'`);
+    await waitForState(b, "SYNCHRONIZED", "Sales", "CONNECTED");
+    await sql(w!, "ALTER ENDPOINT Mirroring STATE = STOPPED");
+    await waitForState(a, "SYNCHRONIZED", "Sales", "DISCONNECTED");
+    // The mirror still connects the principal to quorum: the database serves.
+    expect(await orders(a)).toHaveLength(2);
+    await sql(b, "ALTER ENDPOINT Mirroring STATE = STOPPED");
+    await waitForState(a, "DISCONNECTED", "Sales", "DISCONNECTED");
+    expect(await errorsOf(a, "SELECT * FROM Sales.dbo.orders")).toEqual([
+      { number: 955, message: "Database Sales is enabled for Database Mirroring, but the database lacks quorum: the database cannot be opened. Check the partner and witness connections if configured." },
+    ]);
+    await sql(w!, "ALTER ENDPOINT Mirroring STATE = STARTED");
+    await waitForState(a, "DISCONNECTED", "Sales", "CONNECTED");
+    expect(await orders(a)).toHaveLength(2);
+    await sql(b, "ALTER ENDPOINT Mirroring STATE = STARTED");
+    await waitForState(a, "SYNCHRONIZED", "Sales", "CONNECTED");
+    expect(await mirroringRow(b)).toMatchObject({ mirroring_role_desc: "MIRROR", mirroring_role_sequence: 1 });
+  });
+});
+
 /** Waits (bounded) until `n`'s copy of Sales has `role`. */
 async function waitUntilRole(n: Node, role: string, ms = 12000): Promise<void> {
   const deadline = Date.now() + ms;
