@@ -87,6 +87,8 @@ export class MirroringSessions implements MirroringHost {
   /** Inbound connections by the peer's lower-case server name. */
   private readonly inbound = new Map<string, Set<EndpointConnection>>();
   private readonly pending = new Map<string, (reply: Reply | undefined) => void>();
+  /** Commits waiting for their mirror (SAFETY FULL): released by the mirror's confirmation, a disconnection or their bound. */
+  private hardening: Array<{ done: () => boolean; release: () => void }> = [];
   private detach: Array<() => void> = [];
   private loaded = false;
   /** Bound on each wait for a peer, ms. */
@@ -127,6 +129,7 @@ export class MirroringSessions implements MirroringHost {
     const mirrored = (name: string) => this.record(name) !== undefined;
     this.detach = [
       layer.onCommit((event) => this.committed(event)),
+      engine.onCommitted(() => this.hardened()),
       layer.addGuard("drop", (db) => (mirrored(db.name) ? sqlMessage(3743, [db.name], { line: 0 }) : undefined)),
       layer.addGuard("restore", (db) => (mirrored(db.name) ? sqlMessage(3104, [db.name], { line: 0 }) : undefined)),
       layer.addGuard("alter", (db) => (mirrored(db.name) ? sqlMessage(1468, [db.name], { line: 0 }) : undefined)),
@@ -147,6 +150,7 @@ export class MirroringSessions implements MirroringHost {
     this.witnessBackLinks.clear();
     for (const resolve of [...this.pending.values()]) resolve(undefined);
     this.pending.clear();
+    for (const waiter of this.hardening.splice(0)) waiter.release();
   }
 
   /** Writes the sessions to `dataDir`. */
@@ -729,8 +733,43 @@ export class MirroringSessions implements MirroringHost {
     this.evaluateAll();
   }
 
+  /**
+   * After a commit, before the statement's reply (the engine awaits its committed-change listeners):
+   * under SAFETY FULL, while the partners are connected, the reply waits until the mirror has
+   * confirmed the principal's last LSN — "the principal … waits for the mirror to acknowledge"
+   * (Database Mirroring Operating Modes, high-safety mode) — bounded by the session's TIMEOUT.
+   */
+  private async hardened(): Promise<void> {
+    const waits: Array<Promise<void>> = [];
+    for (const record of this.state.partners) {
+      if (record.role !== "PRINCIPAL" || !record.started || record.suspended || record.safety !== "FULL") continue;
+      const runtime = this.runtimes.get(lower(record.database));
+      const last = this.engineRef?.databases.get(record.database)?.lastLsn ?? null;
+      if (!runtime || last === null || !this.connected(record, runtime)) continue;
+      const done = () => !this.running || this.record(record.database) !== record || !this.connected(record, runtime) || (runtime.mirrorKnown && runtime.mirrorLsn !== null && runtime.mirrorLsn >= last);
+      if (done()) continue;
+      waits.push(
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(() => waiter.release(), record.timeoutSeconds * 1000);
+          timer.unref?.();
+          const waiter = {
+            done,
+            release: () => {
+              clearTimeout(timer);
+              this.hardening = this.hardening.filter((w) => w !== waiter);
+              resolve();
+            },
+          };
+          this.hardening.push(waiter);
+        }),
+      );
+    }
+    await Promise.all(waits);
+  }
+
   /** Pushes changed states and starts automatic failovers, for every session. */
   evaluateAll(): void {
+    for (const waiter of this.hardening.filter((w) => w.done())) waiter.release();
     if (!this.running || !this.engineRef) return;
     for (const record of this.state.partners) {
       const runtime = this.runtimes.get(lower(record.database));

@@ -130,6 +130,21 @@ describe("failovers", () => {
   });
 });
 
+describe("high-safety mode", () => {
+  it("under SAFETY FULL a commit's reply comes once the mirror holds it, so the mirror is never behind an acknowledged transaction", async () => {
+    const { a, b } = await mirroringTrio();
+    await seed(a, b);
+    await startSession(a, b);
+    await waitForState(a, "SYNCHRONIZED");
+    for (let i = 3; i < 13; i++) {
+      await sql(a, `INSERT INTO Sales.dbo.orders VALUES (${i}, N'row ${i}')`);
+      expect(lastLsn(b)).toBe(lastLsn(a));
+    }
+    await sql(a, "BEGIN TRANSACTION; UPDATE Sales.dbo.orders SET item = N'changed'; DELETE FROM Sales.dbo.orders WHERE id > 10; COMMIT");
+    expect(lastLsn(b)).toBe(lastLsn(a));
+  });
+});
+
 describe("quorum", () => {
   it("with a witness, a principal that loses both the mirror and the witness refuses its database (955) until one of them is back; the mirror does not fail over without the witness", async () => {
     const { a, b, w } = await mirroringTrio({ witness: true });
