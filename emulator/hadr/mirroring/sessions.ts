@@ -67,7 +67,7 @@ export interface PartnerRuntime {
 export type Reply = Extract<MirroringMessage, { type: "reply" }>;
 
 const DEFAULT_WAIT_MS = 5000;
-const POLL_MS = 50;
+const POLL_MS = 10;
 const lower = (s: string) => s.toLowerCase();
 
 /** An error from the message table, as a statement-level SqlError. */
@@ -858,7 +858,7 @@ export class MirroringSessions implements MirroringHost {
     }
   }
 
-  /** Polls `condition` every 50 ms until it holds or {@link waitMs} passes. */
+  /** Polls `condition` every 10 ms until it holds or {@link waitMs} passes. */
   async waitUntil(condition: () => boolean, timeoutMs = this.waitMs): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
