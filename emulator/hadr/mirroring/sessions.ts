@@ -22,11 +22,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { accessError, decodeImage, decodeLogRecords, encodeImage, encodeLogRecords, type DatabaseCommitEvent } from "../../engine/databases";
 import type { Engine, MirroringAlterRequest, MirroringDatabaseRow, MirroringHost, MirroringStateDesc, MirroringWitnessRow } from "../../engine/engine";
 import { messageText, SqlError, sqlMessage } from "../../engine/errors";
-import type { EndpointConnection, Link } from "../manager";
-import type { ConnectionManager } from "../manager";
+import type { ConnectionManager, EndpointConnection, Link } from "../manager";
 import { CHANNEL, decodeMessage, encodeMessage, lsnText, lsnValue, recordDigest, type LogPosition, type MirroringMessage, type SessionStatus } from "./messages";
-import { loadMirroringState, saveMirroringState, type MirroringState, type PartnerRecord, type WitnessRecord } from "./records";
+import { loadMirroringState, saveMirroringState, type MirroringState, type PartnerRecord } from "./records";
 import { runMirroringStatement } from "./statements";
+import { WitnessRole } from "./witness";
 
 /** Options of {@link MirroringSessions}. */
 export interface MirroringSessionsOptions {
@@ -80,10 +80,11 @@ export class MirroringSessions implements MirroringHost {
   /** The persisted sessions (partner and witness records). */
   state: MirroringState;
   private engineRef?: Engine;
-  private running = false;
+  /** True between {@link attach} and {@link suspend}. */
+  running = false;
   private readonly runtimes = new Map<string, PartnerRuntime>();
-  /** Witness side: links back to the partners, by lower-case URL. */
-  private readonly witnessBackLinks = new Map<string, Link>();
+  /** The witness side: the sessions this instance is witness of. */
+  private readonly witness: WitnessRole;
   /** Inbound connections by the peer's lower-case server name. */
   private readonly inbound = new Map<string, Set<EndpointConnection>>();
   private readonly pending = new Map<string, (reply: Reply | undefined) => void>();
@@ -97,6 +98,7 @@ export class MirroringSessions implements MirroringHost {
   constructor(readonly options: MirroringSessionsOptions) {
     this.state = { partners: [], witness: [] };
     this.waitMs = options.waitMs ?? DEFAULT_WAIT_MS;
+    this.witness = new WitnessRole(this);
     options.hadr.onConnection((connection) => this.accepted(connection));
   }
 
@@ -135,7 +137,7 @@ export class MirroringSessions implements MirroringHost {
       layer.addGuard("alter", (db) => (mirrored(db.name) ? sqlMessage(1468, [db.name], { line: 0 }) : undefined)),
     ];
     for (const record of this.state.partners) this.startRuntime(record);
-    for (const record of this.state.witness) this.openWitnessBackLinks(record);
+    for (const record of this.state.witness) this.witness.follow(record);
     // A principal with a witness serves again only once it has quorum.
     this.evaluateAll();
   }
@@ -146,8 +148,7 @@ export class MirroringSessions implements MirroringHost {
     for (const undo of this.detach.splice(0)) undo();
     for (const runtime of this.runtimes.values()) this.closeRuntime(runtime);
     this.runtimes.clear();
-    for (const link of this.witnessBackLinks.values()) link.close();
-    this.witnessBackLinks.clear();
+    this.witness.closeAll();
     for (const resolve of [...this.pending.values()]) resolve(undefined);
     this.pending.clear();
     for (const waiter of this.hardening.splice(0)) waiter.release();
@@ -344,8 +345,8 @@ export class MirroringSessions implements MirroringHost {
     return via?.send(CHANNEL, encodeMessage(message)) ?? false;
   }
 
-  /** Answers request `to` on `connection`. */
-  private reply(connection: EndpointConnection, to: MirroringMessage, ok: boolean, extra: { error?: { number: number; args: string[] }; data?: Record<string, unknown> } = {}): void {
+  /** Answers request `to` on `connection` (no-op for a message that is not a request). */
+  reply(connection: EndpointConnection, to: MirroringMessage, ok: boolean, extra: { error?: { number: number; args: string[] }; data?: Record<string, unknown> } = {}): void {
     if (to.id === undefined) return;
     connection.send(CHANNEL, encodeMessage({ ...this.message<"reply">(to.db, { type: "reply", ok, ...extra }), id: to.id }));
   }
@@ -369,8 +370,8 @@ export class MirroringSessions implements MirroringHost {
     this.evaluateAll();
   }
 
-  /** Handles one message, from an inbound connection or on one of this instance's links. */
-  private dispatch(body: Buffer, connection: EndpointConnection): void {
+  /** Handles one message, from an inbound connection or on one of this instance's links, then re-evaluates every session. */
+  dispatch(body: Buffer, connection: EndpointConnection): void {
     const message = decodeMessage(body);
     if (!message || !this.running) return;
     try {
@@ -386,7 +387,7 @@ export class MirroringSessions implements MirroringHost {
       if (message.id !== undefined) this.pending.get(message.id)?.(message);
       return;
     }
-    if (connection.direction === "inbound" && connection.peer.peerRole === "witness") return this.handleAsWitness(message, connection);
+    if (connection.direction === "inbound" && connection.peer.peerRole === "witness") return this.witness.handle(message, connection);
     const record = this.record(message.db);
     switch (message.type) {
       case "probe":
@@ -599,79 +600,6 @@ export class MirroringSessions implements MirroringHost {
   /** The hello this partner sends on connecting. */
   hello(record: PartnerRecord): MirroringMessage {
     return this.message<"hello">(record.database, { type: "hello", guid: record.guid, role: record.role, roleSequence: record.roleSequence, ...this.position(record.database) });
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Witness side
-
-  private handleAsWitness(message: MirroringMessage, connection: EndpointConnection): void {
-    switch (message.type) {
-      case "status": {
-        if ([message.from, message.mirrorServer ?? ""].some((s) => lower(s) === lower(this.serverName))) {
-          return this.reply(connection, message, false, { error: { number: 1429, args: [] } });
-        }
-        let record = this.state.witness.find((w) => w.guid === message.guid);
-        const status = message.status;
-        if (!record || status.roleSequence >= record.roleSequence) {
-          const next: WitnessRecord = {
-            guid: message.guid,
-            database: message.db,
-            principalServer: message.from,
-            principalUrl: message.fromUrl,
-            mirrorServer: message.mirrorServer ?? record?.mirrorServer ?? "",
-            mirrorUrl: message.mirrorUrl ?? record?.mirrorUrl ?? "",
-            safety: status.safety,
-            safetySequence: status.safetySequence,
-            roleSequence: status.roleSequence,
-            familyGuid: record?.familyGuid ?? "",
-            suspended: status.suspended,
-            suspendedSequence: status.suspendedSequence,
-            synchronized: status.state === "SYNCHRONIZED",
-          };
-          next.familyGuid = message.familyGuid ?? next.familyGuid;
-          if (record) Object.assign(record, next);
-          else this.state.witness.push((record = next));
-          this.save();
-          this.openWitnessBackLinks(record);
-        }
-        return this.reply(connection, message, true, { data: { roleSequence: record.roleSequence } });
-      }
-      case "witnessOff": {
-        this.state.witness = this.state.witness.filter((w) => w.guid !== message.guid);
-        this.save();
-        this.closeUnusedBackLinks();
-        return this.reply(connection, message, true);
-      }
-      case "quorum": {
-        const record = this.state.witness.find((w) => w.guid === message.guid);
-        const link = record ? this.witnessBackLinks.get(lower(record.principalUrl)) : undefined;
-        const principalConnected = this.hears(message.principalServer) && link?.connected === true;
-        return this.reply(connection, message, true, { data: { principalConnected } });
-      }
-      default:
-        return;
-    }
-  }
-
-  /** The witness keeps a link to each partner of every session it serves. */
-  private openWitnessBackLinks(record: WitnessRecord): void {
-    if (!this.running) return;
-    for (const url of [record.principalUrl, record.mirrorUrl]) {
-      if (url === "" || this.witnessBackLinks.has(lower(url))) continue;
-      const link = this.options.hadr.openLink(url, { role: "witness", peerRole: "partner", retry: { initialMs: 100, maxMs: 1000 } });
-      link.onMessage((m, c) => m.channel === CHANNEL && this.dispatch(m.body, c));
-      link.onState(() => this.evaluateAll());
-      this.witnessBackLinks.set(lower(url), link);
-    }
-  }
-
-  private closeUnusedBackLinks(): void {
-    const used = new Set(this.state.witness.flatMap((w) => [lower(w.principalUrl), lower(w.mirrorUrl)]));
-    for (const [url, link] of this.witnessBackLinks) {
-      if (used.has(url)) continue;
-      link.close();
-      this.witnessBackLinks.delete(url);
-    }
   }
 
   // ---------------------------------------------------------------------------------------------
