@@ -127,9 +127,9 @@ describe("SET PARTNER OFF", () => {
 });
 
 describe("restarts", () => {
-  it("the session survives restart() with dataDir on either partner, and what the principal committed meanwhile reaches the mirror", async () => {
-    const [da, db] = await Promise.all([mkdtemp(path.join(os.tmpdir(), "mirroring-a-")), mkdtemp(path.join(os.tmpdir(), "mirroring-b-"))]);
-    const { a, b } = await mirroringTrio({ aOptions: { dataDir: da }, bOptions: { dataDir: db } });
+  it("the session survives restart() with dataDir on either partner and on the witness, and what the principal committed meanwhile reaches the mirror", async () => {
+    const [da, db, dw] = await Promise.all(["a", "b", "w"].map((n) => mkdtemp(path.join(os.tmpdir(), `mirroring-${n}-`))));
+    const { a, b, w } = await mirroringTrio({ witness: true, aOptions: { dataDir: da }, bOptions: { dataDir: db }, witnessOptions: { dataDir: dw } });
     await seed(a, b);
     await startSession(a, b);
     await sql(a, "ALTER DATABASE Sales SET PARTNER TIMEOUT 25");
@@ -144,5 +144,14 @@ describe("restarts", () => {
     const [ra, rb] = await bothAre(aAgain, bAgain, "SYNCHRONIZED");
     expect(ra).toMatchObject({ mirroring_guid: guid, mirroring_role_desc: "PRINCIPAL", mirroring_connection_timeout: 25 });
     expect(rb).toMatchObject({ mirroring_guid: guid, mirroring_role_desc: "MIRROR", mirroring_connection_timeout: 25 });
+    await sql(aAgain, `ALTER DATABASE Sales SET WITNESS = '${w!.url}'`);
+    await waitForState(bAgain, "SYNCHRONIZED", "Sales", "CONNECTED");
+    await w!.instance.restart();
+    const wAgain: Node = { ...w!, sa: w!.instance.engine.openSession("sa") };
+    expect(await query(wAgain, "SELECT database_name, principal_server_name, mirror_server_name, mirroring_guid FROM sys.database_mirroring_witnesses")).toEqual([
+      { database_name: "Sales", principal_server_name: "A", mirror_server_name: "B", mirroring_guid: guid },
+    ]);
+    await waitForState(aAgain, "SYNCHRONIZED", "Sales", "CONNECTED");
+    await waitForState(bAgain, "SYNCHRONIZED", "Sales", "CONNECTED");
   });
 });

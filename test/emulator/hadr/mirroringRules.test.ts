@@ -129,6 +129,21 @@ describe("the other options", () => {
     expect(await errorsOf(a, "ALTER DATABASE Sales SET WITNESS OFF")).toEqual([err(1439)]);
   });
 
+  it("endpoint roles: a partner needs ROLE PARTNER or ALL on both sides (1418), ALL serves as either", async () => {
+    const { a, b } = await mirroringTrio();
+    await seed(a, b);
+    await sql(b, "ALTER ENDPOINT Mirroring FOR DATABASE_MIRRORING (ROLE = WITNESS)");
+    expect(await errorsOf(b, `ALTER DATABASE Sales SET PARTNER = '${a.url}'`)).toEqual([{ number: 1418, message: unreachable(a.url) }]);
+    await sql(b, "ALTER ENDPOINT Mirroring FOR DATABASE_MIRRORING (ROLE = ALL)");
+    await sql(b, `ALTER DATABASE Sales SET PARTNER = '${a.url}'`);
+    // The principal's connection addresses the mirror as a partner: a WITNESS endpoint there refuses it (28080).
+    await sql(b, "ALTER ENDPOINT Mirroring FOR DATABASE_MIRRORING (ROLE = WITNESS)");
+    expect(await errorsOf(a, `ALTER DATABASE Sales SET PARTNER = '${b.url}'`)).toEqual([{ number: 1418, message: unreachable(b.url) }]);
+    await sql(b, "ALTER ENDPOINT Mirroring FOR DATABASE_MIRRORING (ROLE = ALL)");
+    await sql(a, `ALTER DATABASE Sales SET PARTNER = '${b.url}'`);
+    await waitForState(a, "SYNCHRONIZED");
+  });
+
   it("a witness whose endpoint has ROLE = PARTNER cannot be reached as a witness (1418)", async () => {
     const { a, b, w } = await mirroringTrio({ witness: true, witnessOptions: { role: "PARTNER" } });
     await seed(a, b);
