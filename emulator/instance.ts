@@ -10,6 +10,7 @@ import type { SqlMessage } from "./results";
 import { generateSelfSignedCertificate } from "./crypto/x509";
 import { DEFAULT_VERSION, Engine, type CatalogSnapshot, type EngineSession, type InjectedError } from "./engine/engine";
 import { ConnectionManager } from "./hadr/manager";
+import { MirroringSessions } from "./hadr/mirroring/sessions";
 import type { TdsHandler, TdsSession, SessionReply, RequestContext } from "./tds/handler";
 import type { ServerVersion } from "./tds/prelogin";
 import { startTdsServer, type TdsServer } from "./tds/server";
@@ -202,6 +203,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorI
   let engine!: Engine;
   let server: TdsServer | undefined;
   const hadr = new ConnectionManager({ serverName: name, host, ...(options.log ? { log: options.log } : {}), ...(options.now ? { now: options.now } : {}) });
+  const mirroring = new MirroringSessions({ hadr, serverName: name, ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}), ...(options.log ? { log: options.log } : {}) });
 
   const openEngine = () =>
     Engine.open({
@@ -215,6 +217,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorI
       // The instance's own TDS port is taken: an endpoint cannot listen on it (7890).
       portInUse: (p) => p === server?.port,
       mirroringConnections: () => hadr.connectionRows(),
+      mirroring,
     });
 
   const wrap = (session: EngineSession): TdsSession => ({
@@ -273,6 +276,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorI
   engine = await openEngine();
   await listen();
   await hadr.attach(engine);
+  mirroring.attach(engine);
 
   const instance: EmulatorInstance = {
     name,
@@ -340,6 +344,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorI
     },
     async restart() {
       // The endpoint stops listening and its connections are cut; links wait for the instance.
+      mirroring.suspend();
       await hadr.suspend();
       // Closing the server drops every connection, which ends their sessions.
       await server?.close();
@@ -350,8 +355,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorI
       }
       await listen();
       await hadr.attach(engine);
+      mirroring.attach(engine);
     },
     async stop() {
+      mirroring.suspend();
       await hadr.close();
       await server?.close();
       await engine.close();

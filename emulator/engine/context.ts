@@ -6,6 +6,7 @@
 import type { SqlValue } from "../results";
 import type { Catalog } from "./catalog";
 import type { MirroringConnectionRow } from "./dmv";
+import type { MirroringHost } from "./mirroring/host";
 import type { DatabaseStore } from "./databases/store";
 import type { DateFormat } from "./datetime";
 import type { Journal } from "./journal";
@@ -26,6 +27,8 @@ export interface InstanceServices {
   connectedLogins(): Set<number>;
   /** The established endpoint connections (sys.dm_db_mirroring_connections); none without a network layer. */
   mirroringConnections(): MirroringConnectionRow[];
+  /** The database mirroring layer (ALTER DATABASE … SET PARTNER / WITNESS, sys.database_mirroring); absent without a network layer. */
+  mirroring?: MirroringHost;
   /** Severity a message is raised with instead of the table's, by number (see EngineOptions.messageSeverities). */
   messageSeverities: Readonly<Record<number, number>>;
   /** The instance's databases (sys.databases, tables, logs, backup history). */

@@ -17,6 +17,7 @@ import type { SqlMessage, SqlParameter, SqlValue, StatementOutcome } from "../re
 import { hasServerPermission, isSysadmin, userIdForLogin } from "./access";
 import { Catalog, initialState } from "./catalog";
 import { EngineCore, type EngineCounters } from "./core";
+import type { MirroringHost } from "./mirroring/host";
 import { DatabaseLayer } from "./databases";
 import { openError } from "./databases/access";
 import { loadDatabases } from "./databases/persistence";
@@ -39,6 +40,8 @@ export type { DatabaseLayer, DatabaseInfo } from "./databases";
 export type { FaultHooks, InjectedError } from "./faults";
 export type { EndpointTerms, HandshakeResult, PeerOffer, PossessionProof, SessionRole } from "./handshake";
 export type { MirroringConnectionRow } from "./dmv";
+export type { MirroringAlterRequest, MirroringDatabaseRow, MirroringHost, MirroringRole, MirroringStateDesc, MirroringWitnessRow, WitnessStateDesc } from "./mirroring/host";
+export type { MirroringOption, MirroringSafety } from "./mirroring/options";
 
 /** The @@VERSION of an emulated instance unless `EngineOptions.version` says otherwise. */
 export const DEFAULT_VERSION =
@@ -74,6 +77,11 @@ export interface EngineOptions {
    * emulator/hadr, supplies them). Default: none.
    */
   mirroringConnections?: () => MirroringConnectionRow[];
+  /**
+   * The database mirroring layer (emulator/hadr/mirroring) that runs ALTER DATABASE … SET PARTNER /
+   * SET WITNESS and feeds sys.database_mirroring. Default: none (those statements are 50000).
+   */
+  mirroring?: MirroringHost;
   /**
    * Raises message N with severity S instead of the table's, e.g. `{ 15313: 10 }`. Microsoft's
    * message table lists 15313, 15557, 15558, 15559 (and other crypto messages) with severity 10,
@@ -222,6 +230,7 @@ export class Engine {
     const services = {
       serverName: o.serverName, version: o.version ?? DEFAULT_VERSION, now, backupDir, portInUse: o.portInUse ?? (() => false),
       mirroringConnections: o.mirroringConnections ?? (() => []),
+      ...(o.mirroring !== undefined ? { mirroring: o.mirroring } : {}),
       messageSeverities: { ...(o.messageSeverities ?? {}) },
       databases,
     };

@@ -3,6 +3,7 @@
  * RESTORE. Part of ast.ts's `StatementBody` union; parsed by parser/databases.ts.
  */
 import type { Expr, TableRef } from "../ast";
+import type { MirroringOption } from "../mirroring/options";
 import type { RecoveryModel, TableColumnType } from "./model";
 
 /** A column of CREATE TABLE as written. */
@@ -53,6 +54,8 @@ export type DatabaseStatementBody =
   | { kind: "dropDatabase"; names: string[]; ifExists: boolean }
   /** `database` undefined: ALTER DATABASE CURRENT. */
   | { kind: "alterDatabase"; database?: string; set: { option: "RECOVERY"; value: RecoveryModel } }
+  /** ALTER DATABASE … SET PARTNER / SET WITNESS (run by the mirroring layer); `database` undefined: CURRENT. */
+  | { kind: "alterDatabaseMirroring"; database?: string; option: MirroringOption }
   | { kind: "createTable"; table: TableRef; columns: ColumnSpec[]; primaryKey?: { name?: string; columns: string[]; line: number } }
   | { kind: "dropTable"; tables: TableRef[]; ifExists: boolean }
   | { kind: "insert"; table: TableRef; columns?: string[]; rows: Expr[][] }
@@ -73,6 +76,7 @@ export function databaseCounterName(body: DatabaseStatementBody): string {
     case "dropDatabase":
       return "DROP DATABASE";
     case "alterDatabase":
+    case "alterDatabaseMirroring":
       return "ALTER DATABASE";
     case "createTable":
       return "CREATE TABLE";
@@ -97,6 +101,7 @@ const KINDS: ReadonlySet<string> = new Set<DatabaseStatementKind>([
   "createDatabase",
   "dropDatabase",
   "alterDatabase",
+  "alterDatabaseMirroring",
   "createTable",
   "dropTable",
   "insert",

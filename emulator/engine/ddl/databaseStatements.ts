@@ -11,6 +11,7 @@ import type { DatabaseStatementBody } from "../databases/ast";
 import type { Scope } from "../evaluate";
 import { fail } from "../errors";
 import { executeBackup } from "./backup";
+import { executeMirroringOption } from "../mirroring/execute";
 import { executeAlterDatabase, executeCreateDatabase, executeDropDatabase } from "./databases";
 import { executeRestore, executeRestoreInfo } from "./restore";
 import { compileDml, executeCreateTable, executeDml, executeDropTable, type CompiledDml } from "./tables";
@@ -32,6 +33,9 @@ export async function executeDatabaseStatement(ctx: ExecContext, s: Statement & 
       break;
     case "alterDatabase":
       executeAlterDatabase(ctx, s);
+      break;
+    case "alterDatabaseMirroring":
+      await executeMirroringOption(ctx, s);
       break;
     case "createTable":
       executeCreateTable(ctx, s);

@@ -12,6 +12,7 @@ import { columnTypeName } from "../databases/columnTypes";
 import type { TableColumnType } from "../databases/model";
 import type { Token } from "../lexer";
 import { parseExpression } from "./expressions";
+import { isMirroringOption, parseMirroringOption } from "./mirroring";
 import type { TokenStream } from "./stream";
 
 /** SQL Server's system type names the subset has no column type for (refused with 50000, not 2715). */
@@ -52,8 +53,9 @@ export function parseDropDatabase(s: TokenStream): StatementBody {
 
 /**
  * `ALTER DATABASE { name | CURRENT } SET RECOVERY { FULL | SIMPLE | BULK_LOGGED }
- * [ WITH NO_WAIT | ROLLBACK IMMEDIATE | ROLLBACK AFTER n [SECONDS] ]` (after ALTER). Other options
- * (SET HADR, SET PARTNER, MODIFY …) are refused with 50000 until a layer implements them.
+ * [ WITH NO_WAIT | ROLLBACK IMMEDIATE | ROLLBACK AFTER n [SECONDS] ]` (after ALTER), and the
+ * database mirroring options (parser/mirroring.ts). Other options
+ * (SET HADR, MODIFY …) are refused with 50000 until a layer implements them.
  */
 export function parseAlterDatabase(s: TokenStream): StatementBody {
   s.expectWord("DATABASE");
@@ -66,6 +68,7 @@ export function parseAlterDatabase(s: TokenStream): StatementBody {
   s.next();
   const option = s.peek();
   if (option.kind !== "word") throw s.syntaxError();
+  if (isMirroringOption(s)) return parseMirroringOption(s, database);
   if (!s.isWord("RECOVERY")) throw s.unsupported(`ALTER DATABASE … SET ${option.value.toUpperCase()}`);
   s.next();
   const value = s.expectOneOf("FULL", "SIMPLE", "BULK_LOGGED");
