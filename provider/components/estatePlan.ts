@@ -26,6 +26,7 @@ import {
   type PlannedInstance,
   type PlannedTrust,
   type TransportUse,
+  TopologyValidationError,
 } from "./plan";
 
 /** One entry of `availabilityGroups` as planning sees it. */
@@ -170,6 +171,8 @@ export function planEstateParts(shape: EstateShape, extraUses: ReadonlyArray<Tra
   const found: EstateProblems = { options: topologyOptionProblems(shape), instances: [], conflicts: [], groups: [], sessions: [], estate: [] };
   checkInstances(shape.instances, found.instances);
   let problems = found.groups;
+  // Transport-only entries are reported after the declared ones (each list keeps its order).
+  let later: string[] = [];
   const known = new Set(shape.instances.map((i) => i.name));
   const groups = shape.availabilityGroups ?? [];
   const sessions = shape.mirroringSessions ?? [];
@@ -183,15 +186,16 @@ export function planEstateParts(shape: EstateShape, extraUses: ReadonlyArray<Tra
     }
     const path = g.path;
     groupUses.push({ path, kind: "availabilityGroup", members: g.replicas });
-    if (truthy(g.transportOnly) || (g.transportOnly !== undefined && typeof g.transportOnly !== "boolean")) transportOnlyProblems(path, "availabilityGroup", g, known, problems);
+    if (truthy(g.transportOnly) || (g.transportOnly !== undefined && typeof g.transportOnly !== "boolean")) transportOnlyProblems(path, "availabilityGroup", g, known, later);
     else declaredGroups.push({ index, shape: g });
   });
   const groupPlan = planAvailabilityGroups(
     [...known],
     declaredGroups.map((d) => d.shape),
   );
-  problems.push(...groupPlan.problems);
+  problems.push(...groupPlan.problems, ...later);
   problems = found.sessions;
+  later = [];
 
   const sessionUses: Array<TransportUse & { path: string }> = [];
   const declaredSessions: MirroringSessionShape[] = [];
@@ -201,14 +205,14 @@ export function planEstateParts(shape: EstateShape, extraUses: ReadonlyArray<Tra
       return;
     }
     sessionUses.push({ path: s.path, kind: "mirroringSession", members: s.partners, ...(s.witness !== undefined ? { witness: s.witness } : {}) });
-    if (truthy(s.transportOnly) || (s.transportOnly !== undefined && typeof s.transportOnly !== "boolean")) transportOnlyProblems(s.path, "mirroringSession", s, known, problems);
+    if (truthy(s.transportOnly) || (s.transportOnly !== undefined && typeof s.transportOnly !== "boolean")) transportOnlyProblems(s.path, "mirroringSession", s, known, later);
     else {
       const { database: _database, transportOnly: _transportOnly, ...rest } = s;
       declaredSessions.push({ ...rest, databases: sessionDatabases(s, s.path, problems) });
     }
   });
   const sessionPlan = planMirroringSessions([...known], declaredSessions);
-  problems.push(...sessionPlan.problems);
+  problems.push(...sessionPlan.problems, ...later);
   problems = found.estate;
 
   // A database on an instance is in one availability group or in one mirroring session, not both.
@@ -250,4 +254,16 @@ export function planEstateParts(shape: EstateShape, extraUses: ReadonlyArray<Tra
       uses: plannedUses,
     },
   };
+}
+
+/**
+ * Plans an estate (see {@link planEstateParts}); throws {@link TopologyValidationError} with every
+ * problem. Each entry's `path` names it in messages (`availabilityGroups[0] ('ag1')`, see
+ * {@link groupPath}; `mirroringSessions[0]`).
+ */
+export function planEstate(shape: EstateShape): EstatePlan {
+  const { plan, problems } = planEstateParts(shape);
+  const all = allProblems(problems);
+  if (all.length > 0 || plan === undefined) throw new TopologyValidationError(all);
+  return plan;
 }

@@ -72,3 +72,12 @@ export function recordClaims(wanted: readonly InstanceClaim[]): void {
   const taken = scope();
   for (const w of wanted) if (w.key !== undefined && !taken.has(w.key)) taken.set(w.key, { owner: w.owner, declaredBy: w.declaredBy });
 }
+
+/**
+ * Forgets every claim of the current scope: for hosts (and tests) that declare several programs in
+ * one process without a root stack resource to tell the runs apart.
+ * @internal
+ */
+export function forgetInstanceClaims(): void {
+  scope().clear();
+}

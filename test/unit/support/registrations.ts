@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { forgetInstanceClaims } from "../../../provider/components/instanceClaims";
 
 /** One registered resource. */
 export interface Registration {
@@ -64,6 +65,8 @@ function canonical(value: unknown, key = ""): unknown {
 export async function registrationsOf(declare: (opts: pulumi.ComponentResourceOptions) => void): Promise<Registration[]> {
   pending = [];
   parents.clear();
+  // Each call stands for a program of its own: what an earlier one declared is not in this one.
+  forgetInstanceClaims();
   const labels = new WeakMap<pulumi.Resource, string>();
   const capture: pulumi.ResourceTransformation = (args) => {
     labels.set(args.resource, `${args.type} ${args.name}`);
