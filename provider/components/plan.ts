@@ -229,7 +229,9 @@ export function checkInstances(all: readonly InstanceShape[], problems: string[]
   const byServer = new Map<string, string>();
   const byEndpoint = new Map<string, string>();
   for (const inst of all) {
-    for (const problem of instanceSettingsProblems(inst)) problems.push(`instance '${inst.name}': ${problem}`);
+    // Named as the program calls it and as SQL Server knows it: the logical name and server:port.
+    const at = typeof inst.server === "string" && inst.server.trim() !== "" ? ` (${inst.server}:${inst.port ?? 1433})` : "";
+    for (const problem of instanceSettingsProblems(inst)) problems.push(`instance '${inst.name}'${at}: ${problem}`);
     if (typeof inst.name !== "string" || !LOGICAL_NAME.test(inst.name)) {
       problems.push(
         `instance name ${JSON.stringify(inst.name)} is not valid: use 1–48 letters, digits, '_' or '-', starting with a letter (it becomes part of login, user and certificate names)`,
@@ -237,10 +239,10 @@ export function checkInstances(all: readonly InstanceShape[], problems: string[]
     }
     byName.set(inst.name, (byName.get(inst.name) ?? 0) + 1);
     if (inst.encryption !== undefined && !ENCRYPTIONS.includes(inst.encryption)) {
-      problems.push(`instance '${inst.name}': endpoint.encryption must be one of ${ENCRYPTIONS.join(", ")}, not ${JSON.stringify(inst.encryption)}`);
+      problems.push(`instance '${inst.name}'${at}: endpoint.encryption must be one of ${ENCRYPTIONS.join(", ")}, not ${JSON.stringify(inst.encryption)}`);
     }
     if (inst.algorithm !== undefined && !ALGORITHMS.includes(inst.algorithm)) {
-      problems.push(`instance '${inst.name}': endpoint.algorithm must be one of ${ALGORITHMS.map((a) => `"${a}"`).join(", ")}, not ${JSON.stringify(inst.algorithm)}`);
+      problems.push(`instance '${inst.name}'${at}: endpoint.algorithm must be one of ${ALGORITHMS.map((a) => `"${a}"`).join(", ")}, not ${JSON.stringify(inst.algorithm)}`);
     }
     if (inst.server !== undefined) {
       const key = `${inst.server.toLowerCase()}:${inst.port ?? 1433}`;
