@@ -1,8 +1,9 @@
 /**
- * `MirroringTopology`: a whole database-mirroring session (two partners, optional witness) or an
- * availability-group mesh, as one declaration. Each instance gets its outbound objects; each
- * instance trusts each peer it must accept; the dependency graph orders a certificate rotation so
- * that no new connection is ever refused.
+ * `MirroringTopology`: an estate of SQL Server instances, each declared once, and the availability
+ * groups and database mirroring sessions over them (or, as shorthands, one mirroring pair with an
+ * optional witness, or one availability-group mesh). Each instance gets its outbound objects once;
+ * each instance trusts each peer some group or session needs it to accept; the dependency graph
+ * orders a certificate rotation so that no new connection is ever refused.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { AvailabilityGroup } from "../resources/availabilityGroup";
