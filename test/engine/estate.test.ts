@@ -6,7 +6,8 @@
  * handshake and the pair no group needs is refused; a second preview and `up` change nothing; a
  * third group over an existing pair adds nothing; rotating b's certificate (a new subject) keeps
  * every needed pair accepted throughout (b's new certificate is on a and c before b's endpoint
- * switches); destroy leaves every catalog as it was.
+ * switches); removing AG2 removes c's objects and the b↔c trusts and leaves a↔b connected; destroy
+ * leaves every catalog as it was.
  */
 import { describe, expect, it } from "vitest";
 import { checkHandshake, type EmulatorInstance } from "../../emulator";
@@ -95,8 +96,20 @@ describe.runIf(runEngine)("an estate of two groups over a shared instance, throu
     expect(rotated.summary.resourceChanges).toEqual({ same: total - 4, replace: 3, update: 1 });
     expect(needed(await handshakes(fx.instances))).toEqual(["a->b: ok", "b->a: ok", "b->c: ok", "c->b: ok"]);
 
+    // Removing AG2 (and c, which nothing uses then): c's objects and the b↔c trusts go; AG1's pair stays as it is.
+    const withoutAg2: Case = estate(ports, { subjectB: "estate b, renewed" });
+    const args = withoutAg2.declare[0]!.args as { instances: unknown[]; availabilityGroups: unknown[] };
+    args.instances = args.instances.slice(0, 2);
+    args.availabilityGroups = args.availabilityGroups.slice(0, 1);
+    await setCase(fx.project, withoutAg2);
+    const removed = await fx.project.stack.up(recorded(fx.project));
+    // c's instance component + master key, certificate, endpoint; two trusts (b accepts c, c accepts b) of 5 each.
+    expect(removed.summary.resourceChanges).toEqual({ same: total - 4 - 2 * 5, delete: 4 + 2 * 5 });
+    expect(needed(await handshakes(fx.instances)).filter((h) => /^(a->b|b->a)/.test(h))).toEqual(["a->b: ok", "b->a: ok"]);
+    expect(fx.instances[2]!.catalog()).toEqual(before[2]);
+
     await fx.project.stack.destroy(recorded(fx.project));
     expect(fx.instances.map((i) => i.catalog())).toEqual(before);
-    // Five CLI runs on two shared cores: far above the default timeout under load.
+    // Six CLI runs on two shared cores: far above the default timeout under load.
   }, 300_000);
 });

@@ -114,5 +114,6 @@ describe.runIf(runEngine)("the estate form at preview, through the CLI", () => {
     const narrowed = await fx.project.stack.preview({ color: "never" });
     expect(narrowed.changeSummary).toEqual({ same: total - 2 * 5, delete: 2 * 5 });
     expect(traffic(fx.instances)).toEqual({ requests: 0, logins: 0 });
-  });
+    // An up and four previews on two shared cores: above the default timeout under load.
+  }, 240_000);
 });
