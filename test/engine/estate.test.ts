@@ -7,14 +7,20 @@
  * third group over an existing pair adds nothing; rotating b's certificate (a new subject) keeps
  * every needed pair accepted throughout (b's new certificate is on a and c before b's endpoint
  * switches); removing AG2 removes c's objects and the b↔c trusts and leaves a↔b connected; destroy
- * leaves every catalog as it was.
+ * leaves every catalog as it was. And state written by the package before the estate form existed
+ * (a partners + witness stack) previews and ups no change under this one, also once the program is
+ * rewritten in the estate form.
  */
+import { readFileSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkHandshake, type EmulatorInstance } from "../../emulator";
 import { conn, secret, setCase, useCasesProject, type Case } from "../hardening/support";
 import { reservePorts } from "../support/ports";
+import { SA_PASSWORD, startInstances, traffic } from "./emulators";
+import { installPackage, previousPackage } from "./previousPackage";
 import { whilePolling } from "./targets";
-import { pulumiAvailable, recorded } from "./pulumiProject";
+import { createProject, pulumiAvailable, recorded, ROOT } from "./pulumiProject";
 
 const runEngine = pulumiAvailable();
 const MK = "Marker-EstateMK-3c8d!";
@@ -112,4 +118,60 @@ describe.runIf(runEngine)("an estate of two groups over a shared instance, throu
     expect(fx.instances.map((i) => i.catalog())).toEqual(before);
     // Six CLI runs on two shared cores: far above the default timeout under load.
   }, 300_000);
+});
+
+/** The last commit before the estate form: what existing shorthand stacks were written with. */
+const BEFORE_ESTATE = "daf174b91c90e032c3fa791ed2712b369a2e0b1c";
+
+describe.runIf(runEngine)("state written before the estate form", () => {
+  it("a partners + witness stack previews and ups no change under this version, and none once rewritten as an estate", async () => {
+    const instances = await startInstances(3);
+    const ports = await reservePorts(3);
+    const before = instances.map((i) => i.catalog());
+    const project = await createProject({
+      source: path.join(ROOT, "examples", "partners-witness"),
+      config: {
+        instances: { value: JSON.stringify(instances.map((i, n) => ({ name: ["sql-a", "sql-b", "sql-w"][n], server: "127.0.0.1", port: i.port, endpointPort: ports[n] }))) },
+        sqlPassword: { value: SA_PASSWORD, secret: true },
+        masterKeyPassword: { value: "Marker-EstateUpgradeMK-6d1b!", secret: true },
+        tlsCa: { value: instances[0]!.tlsCertificate },
+      },
+    });
+    try {
+      // Stack + topology + 3 × (instance + master key, certificate, endpoint) + 6 × (trust + 4).
+      const total = 2 + 3 * 4 + 6 * 5;
+      installPackage(project, previousPackage(BEFORE_ESTATE));
+      const created = await project.stack.up(recorded(project));
+      expect(created.summary.resourceChanges).toEqual({ create: total });
+
+      installPackage(project, ROOT);
+      const t0 = traffic(instances);
+      const preview = await project.stack.preview({ ...recorded(project), diff: true });
+      expect(preview.changeSummary).toEqual({ same: total });
+      expect(traffic(instances)).toEqual(t0);
+      const up = await project.stack.up(recorded(project));
+      expect(up.summary.resourceChanges).toEqual({ same: total });
+
+      // The same stack written as an estate: the instances once, one session entry managed elsewhere.
+      const program = path.join(project.dir, "index.ts");
+      const shorthand = readFileSync(program, "utf8");
+      const estate = shorthand.replace(
+        /partners: \[spec\(a!\), spec\(b!\)\],\s*witness: spec\(w!\),/,
+        "instances: [spec(a!), spec(b!), spec(w!)],\n  mirroringSessions: [{ partners: [a!.name, b!.name], witness: w!.name, transportOnly: true }],",
+      );
+      expect(estate).not.toBe(shorthand);
+      writeFileSync(program, estate);
+      const t1 = traffic(instances);
+      const rewritten = await project.stack.preview(recorded(project));
+      expect(rewritten.changeSummary).toEqual({ same: total });
+      expect(traffic(instances)).toEqual(t1);
+
+      await project.stack.destroy(recorded(project));
+      expect(instances.map((i) => i.catalog())).toEqual(before);
+    } finally {
+      await project.stack.destroy({ color: "never" }).catch(() => undefined);
+      project.remove();
+      await Promise.all(instances.map((i) => i.stop()));
+    }
+  }, 600_000);
 });
