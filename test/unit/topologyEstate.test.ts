@@ -80,6 +80,26 @@ describe("MirroringTopology, estate form", () => {
     expect(transportOnly).toEqual(bare);
   });
 
+  it("a partner that joins a group changes only its endpoint's role input (an in-place update), besides the group's and the new pair's resources", async () => {
+    const before = await declare("t", { instances: [a, b, c], mirroringSessions: [{ partners: ["a", "b"], database: "sales" }], availabilityGroups: [{ name: "x", replicas: ["b", "c"] }] });
+    const after = await declare("t", { instances: [a, b, c], mirroringSessions: [{ partners: ["a", "b"], database: "sales" }], availabilityGroups: [{ name: "x", replicas: ["b", "c"] }, { name: "y", replicas: ["a", "c"] }] });
+    const old = byLabel(before);
+    const changed = after.filter((r) => old.has(label(r)) && JSON.stringify(old.get(label(r))) !== JSON.stringify(r));
+    expect(changed.map(label)).toEqual(["MirroringEndpoint t-a-endpoint"]);
+    const { role: was, ...restBefore } = old.get("MirroringEndpoint t-a-endpoint")!.inputs as Record<string, unknown>;
+    const { role: now, ...restAfter } = changed[0]!.inputs as Record<string, unknown>;
+    expect([was, now]).toEqual(["PARTNER", "ALL"]);
+    expect(restAfter).toEqual(restBefore);
+    expect(after.filter((r) => !old.has(label(r))).map(label).filter((l) => !l.includes("-ag-y")).sort()).toEqual([
+      "PeerTrust t-a-trusts-c", "PeerTrust t-c-trusts-a",
+      "EndpointPermission t-a-trusts-c-connect", "EndpointPermission t-c-trusts-a-connect",
+      "Login t-a-trusts-c-login", "Login t-c-trusts-a-login",
+      "PeerCertificate t-a-trusts-c-certificate", "PeerCertificate t-c-trusts-a-certificate",
+      "User t-a-trusts-c-user", "User t-c-trusts-a-user",
+      "ServerName t-a-server-name",
+    ].sort());
+  });
+
   it("a witness of one session and a partner of another gets role ALL; partners only PARTNER, a witness only WITNESS", async () => {
     const w = instance("w", 5025);
     const x = instance("x", 5026);
