@@ -254,6 +254,12 @@ function fromShorthand(args: MirroringTopologyArgs, shape: (s: InstanceSpec) => 
   const availabilityGroups: EstateGroupShape[] = [];
   const mirroringSessions: EstateSessionShape[] = [];
   const extraUses: Array<TransportUse & { path: string }> = [];
+  const estateKeys = (["availabilityGroups", "mirroringSessions"] as const).filter((k) => args[k] !== undefined);
+  if (estateKeys.length > 0) {
+    form.problems.push(
+      `${estateKeys.join(" and ")} name instances by their logical names in instances: [...] (the estate form); declare every instance there instead of in partners / witness / replicas`,
+    );
+  }
   const ag = args.availabilityGroup;
   if (ag !== undefined) {
     if (args.replicas === undefined) groupForm.push("availabilityGroup needs replicas: [...] (every replica joins the group); partners and a witness are for database mirroring");

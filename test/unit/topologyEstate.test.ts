@@ -166,6 +166,9 @@ describe("MirroringTopology, estate form", () => {
     expect(() => new MirroringTopology("mix", { instances: [a, b], replicas: [a, b], availabilityGroups: [{ name: "g", replicas: ["a", "b"] }] } as never)).toThrow(
       "invalid MirroringTopology:\n  - instances (the estate form) cannot be combined with replicas: declare every instance once in instances, and each use in availabilityGroups: [{ name, replicas: [...] }] or mirroringSessions: [{ partners: [x, y], witness? }]",
     );
+    expect(() => new MirroringTopology("half", { replicas: [a, b], availabilityGroups: [{ name: "g", replicas: ["a", "b"] }] } as never)).toThrow(
+      "invalid MirroringTopology:\n  - availabilityGroups name instances by their logical names in instances: [...] (the estate form); declare every instance there instead of in partners / witness / replicas",
+    );
     expect(() => new MirroringTopology("none", { instances: [a, b] } as never)).toThrow(
       "  - instances needs at least one use: availabilityGroups: [{ name, replicas: [...] }] or mirroringSessions: [{ partners: [x, y] }] (each instance's endpoint role and trusts come from them)",
     );
