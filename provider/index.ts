@@ -2,9 +2,11 @@
  * pulumi-mssql-mirroring: SQL Server database-mirroring and Always On endpoints with certificate
  * authentication, declared as Pulumi resources.
  *
- * - Components: {@link MirroringTopology} (a whole mirroring session or AG mesh),
+ * - Components: {@link MirroringTopology} (an estate: instances declared once, the availability
+ *   groups and mirroring sessions over them, the transport derived; or one pair / one group),
  *   {@link MirroringInstance} (one instance's master key, certificate and endpoint),
- *   {@link PeerTrust} (one instance accepting one peer).
+ *   {@link PeerTrust} (one instance accepting one peer), and {@link RotationOrder} to keep a
+ *   certificate rotation safe when composing those two by hand.
  * - Resources: {@link MasterKey}, {@link Certificate}, {@link MirroringEndpoint}, {@link Login},
  *   {@link User}, {@link PeerCertificate}, {@link EndpointPermission}, {@link CertificateBackup}.
  * - Availability groups: {@link AvailabilityGroup} (on the current primary),
@@ -20,7 +22,20 @@ export {
   type TopologyAvailabilityGroupArgs,
   type AvailabilityReplicaOptions,
   type TopologyAvailabilityGroup,
+  type EstateAvailabilityGroupArgs,
+  type EstateMirroringSessionArgs,
 } from "./components/mirroringTopology";
+export {
+  planEstate,
+  groupPath,
+  type EstateShape,
+  type EstateGroupShape,
+  type EstateSessionShape,
+  type EstatePlan,
+  type PlannedUse,
+  type PlannedEstateGroup,
+} from "./components/estatePlan";
+export { RotationOrder } from "./components/rotationOrder";
 export {
   planAvailabilityGroups,
   type AvailabilityGroupShape,
@@ -38,7 +53,7 @@ export {
 } from "./components/mirroringSessionPlan";
 export { MirroringInstance, type MirroringInstanceArgs, type InstanceEndpointArgs, type InstanceCertificateArgs } from "./components/mirroringInstance";
 export { PeerTrust, type PeerTrustArgs } from "./components/peerTrust";
-export { planTopology, TopologyValidationError, type TopologyPlan, type PlannedInstance, type PlannedTrust } from "./components/plan";
+export { planTopology, TopologyValidationError, type TopologyPlan, type PlannedInstance, type PlannedTrust, type InstanceShape } from "./components/plan";
 export { MasterKey, type MasterKeyArgs } from "./resources/masterKey";
 export { Certificate, type CertificateArgs } from "./resources/certificate";
 export {

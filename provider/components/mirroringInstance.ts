@@ -7,6 +7,7 @@ import { Certificate } from "../resources/certificate";
 import { CertificateBackup } from "../resources/certificateBackup";
 import type { ConnectionArgs } from "../resources/connection";
 import { MasterKey } from "../resources/masterKey";
+import { conflictingClaims, instanceKey, recordClaims } from "./instanceClaims";
 import { instanceSettingsProblems, TopologyValidationError, type InstanceSettings, type InstanceShape } from "./plan";
 import {
   MirroringEndpoint,
@@ -149,7 +150,11 @@ export class MirroringInstance extends pulumi.ComponentResource {
     // Every setting known now is checked before anything is declared: `pulumi up` must not create
     // the master key and then stop at a bad endpoint port.
     const problems = instanceSettingsProblems(instanceShapeOf(args));
+    // One declaration per instance in a program (a topology claims its instances under these names).
+    const claim = { owner: name, label: "this instance", declaredBy: `MirroringInstance '${name}'`, key: instanceKey(args.connection?.server, args.connection?.port) };
+    problems.push(...conflictingClaims([claim]));
     if (problems.length > 0) throw new TopologyValidationError(problems, `MirroringInstance '${name}'`);
+    recordClaims([claim]);
     const connection = args.connection;
     this.masterKey = new MasterKey(
       `${name}-master-key`,

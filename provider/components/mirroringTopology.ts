@@ -1,8 +1,9 @@
 /**
- * `MirroringTopology`: a whole database-mirroring session (two partners, optional witness) or an
- * availability-group mesh, as one declaration. Each instance gets its outbound objects; each
- * instance trusts each peer it must accept; the dependency graph orders a certificate rotation so
- * that no new connection is ever refused.
+ * `MirroringTopology`: an estate of SQL Server instances, each declared once, and the availability
+ * groups and database mirroring sessions over them (or, as shorthands, one mirroring pair with an
+ * optional witness, or one availability-group mesh). Each instance gets its outbound objects once;
+ * each instance trusts each peer some group or session needs it to accept; the dependency graph
+ * orders a certificate rotation so that no new connection is ever refused.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { AvailabilityGroup } from "../resources/availabilityGroup";
@@ -12,7 +13,8 @@ import type { ConnectionArgs } from "../resources/connection";
 import type { MirroringSession } from "../resources/mirroringSession";
 import { ServerName } from "../resources/serverName";
 import type { AutomatedBackupPreference, AvailabilityMode, FailoverMode, PrimaryAllowConnections, SecondaryAllowConnections, SeedingMode } from "../sql/availabilityGroupRecords";
-import { planAvailabilityGroups, type AvailabilityGroupShape, type AvailabilityGroupsPlan } from "./availabilityGroupPlan";
+import { groupPath, planEstateParts, type EstateGroupShape, type EstatePlan, type EstateSessionShape, type EstateShape } from "./estatePlan";
+import { conflictingClaims, instanceKey, recordClaims } from "./instanceClaims";
 import { declareAvailabilityGroup, type GroupMember } from "./availabilityGroupWiring";
 import {
   instanceShapeOf,
@@ -20,10 +22,11 @@ import {
   type InstanceCertificateArgs,
   type InstanceEndpointArgs,
 } from "./mirroringInstance";
-import { planMirroringSessions, type MirroringSessionShape, type MirroringSessionsPlan, type TopologyMirroringArgs } from "./mirroringSessionPlan";
+import type { TopologyMirroringArgs } from "./mirroringSessionPlan";
 import { declareMirroringSessions, type SessionMember } from "./mirroringSessionWiring";
 import { PeerTrust } from "./peerTrust";
-import { planTopology, TopologyValidationError, type EncryptionAlgorithm, type EndpointEncryption, type InstanceShape, type TopologyPlan } from "./plan";
+import { shorthandForm, TopologyValidationError, type EncryptionAlgorithm, type EndpointEncryption, type InstanceShape, type TransportUse } from "./plan";
+import { RotationOrder } from "./rotationOrder";
 
 /** One SQL Server instance of a topology. */
 export interface InstanceSpec {
@@ -100,13 +103,63 @@ export interface TopologyAvailabilityGroupArgs {
   allowReplacement?: boolean;
 }
 
-/** Arguments of {@link MirroringTopology}: `partners` (+ `witness`) or `replicas`. */
+/**
+ * One availability group of an estate: what a topology's `availabilityGroup` takes, over
+ * `replicas` named by their logical names in `instances`.
+ */
+export interface EstateAvailabilityGroupArgs extends TopologyAvailabilityGroupArgs {
+  /** Logical names of the group's instances (2–9), the initial primary first. Each appears once. */
+  replicas: string[];
+  /**
+   * Declare only the endpoints and trusts the group needs, not the group: for a group managed
+   * outside this stack (by hand, or by another tool), or one still to come. Default false.
+   */
+  transportOnly?: boolean;
+}
+
+/**
+ * One entry of an estate's mirroring sessions: what a topology's `mirroring` takes, between two
+ * `partners` (and an optional `witness`) named by their logical names in `instances`. Each database
+ * becomes one `MirroringSession`.
+ */
+export interface EstateMirroringSessionArgs extends Omit<TopologyMirroringArgs, "databases"> {
+  /** The databases to mirror between these partners (or give {@link database}). */
+  databases?: string[];
+  /** One database: the same as `databases: [database]`. */
+  database?: string;
+  /** The two partners' logical names; each session starts on the first (its copy must be ONLINE there). */
+  partners: [string, string];
+  /** The witness's logical name (a third instance), when there is one. Default: none. */
+  witness?: string;
+  /**
+   * Declare only the endpoints and trusts the sessions need, not the sessions: for sessions
+   * managed outside this stack, or still to come. Default false.
+   */
+  transportOnly?: boolean;
+}
+
+/**
+ * Arguments of {@link MirroringTopology}: the estate form (`instances` + `availabilityGroups` /
+ * `mirroringSessions`), or one of its shorthands, `partners` (+ `witness`, `mirroring`) or
+ * `replicas` (+ `availabilityGroup`).
+ */
 export interface MirroringTopologyArgs {
-  /** Database mirroring: exactly two partners (endpoint role PARTNER). */
+  /**
+   * The estate form: every instance once, by logical name. Its master key, certificate and
+   * endpoint are declared once, whatever number of groups and sessions use it; the endpoint's ROLE
+   * comes from those uses (ALL when in any group, or partner in one session and witness in
+   * another; PARTNER or WITNESS otherwise), and one trust per directed pair any of them needs.
+   */
+  instances?: InstanceSpec[];
+  /** With `instances`: the availability groups over them. */
+  availabilityGroups?: EstateAvailabilityGroupArgs[];
+  /** With `instances`: the database mirroring sessions over them. */
+  mirroringSessions?: EstateMirroringSessionArgs[];
+  /** Shorthand for one mirroring pair: exactly two partners (endpoint role PARTNER). */
   partners?: [InstanceSpec, InstanceSpec];
-  /** Database mirroring: an optional witness (endpoint role WITNESS). */
+  /** Shorthand for one mirroring pair: an optional witness (endpoint role WITNESS). */
   witness?: InstanceSpec;
-  /** Availability group: 2–9 replicas, every one trusting every other (endpoint role ALL). */
+  /** Shorthand for one availability group: 2–9 replicas, every one trusting every other (endpoint role ALL). */
   replicas?: InstanceSpec[];
   /** `ENCRYPTION` of every endpoint unless an instance overrides it. Default `REQUIRED`. */
   encryption?: EndpointEncryption;
@@ -132,47 +185,6 @@ export interface TopologyAvailabilityGroup {
   databases: Record<string, AvailabilityGroupDatabase>;
   /** Each replica's `@@SERVERNAME` reader, by logical name. */
   serverNames: Record<string, ServerName>;
-}
-
-/**
- * Plans the topology and its groups together, so that preview reports every problem at once
- * (nothing is declared while there is one).
- */
-function planAll(
-  args: MirroringTopologyArgs,
-  shapes: Parameters<typeof planTopology>[0],
-): { plan: TopologyPlan; groups: AvailabilityGroupsPlan; sessions: MirroringSessionsPlan } {
-  const problems: string[] = [];
-  let plan: TopologyPlan | undefined;
-  try {
-    plan = planTopology(shapes);
-  } catch (error) {
-    if (!(error instanceof TopologyValidationError)) throw error;
-    problems.push(...error.problems);
-  }
-  const groups: AvailabilityGroupShape[] = [];
-  const ag = args.availabilityGroup;
-  if (ag !== undefined) {
-    if (args.replicas === undefined) {
-      problems.push("availabilityGroup needs replicas: [...] (every replica joins the group); partners and a witness are for database mirroring");
-    } else {
-      groups.push({ path: "availabilityGroup", ...ag, replicas: args.replicas.map((r) => r.name) });
-    }
-  }
-  const grouped = planAvailabilityGroups(
-    (args.replicas ?? []).map((r) => r.name),
-    groups,
-  );
-  problems.push(...grouped.problems);
-  const entries: MirroringSessionShape[] = [];
-  if (args.mirroring !== undefined) {
-    if (args.partners === undefined) problems.push("mirroring needs partners: [a, b] (+ witness); replicas are for an availability group");
-    else entries.push({ path: "mirroring", ...args.mirroring, partners: args.partners.map((p) => p.name), ...(args.witness !== undefined ? { witness: args.witness.name } : {}) });
-  }
-  const sessions = planMirroringSessions([...(args.partners ?? []), ...(args.witness ? [args.witness] : [])].map((i) => i.name), entries);
-  problems.push(...sessions.problems);
-  if (problems.length > 0 || plan === undefined) throw new TopologyValidationError(problems);
-  return { plan, groups: grouped, sessions };
 }
 
 /** Certificate defaults of a topology; see {@link InstanceCertificateArgs} for each field. */
@@ -203,44 +215,163 @@ function shapeOf(spec: InstanceSpec, defaults: MirroringTopologyArgs["certificat
   };
 }
 
-/** A database-mirroring session or an availability-group mesh. */
+/** An estate to plan, from either form of the arguments. */
+interface Normalised {
+  /** Every instance spec, once, in declaration order. */
+  specs: InstanceSpec[];
+  /** The estate planning sees. */
+  estate: EstateShape;
+  /** A shorthand's use when it declares no group or session (checked in the shorthand's own words). */
+  extraUses: Array<TransportUse & { path: string }>;
+  /** Problems of the form itself (a shorthand's: before the instances' problems, as it always reported them). */
+  problems: string[];
+  /** Problems of a shorthand's `availabilityGroup` / `mirroring` given with the wrong instances (reported with the group's / sessions' problems). */
+  groupForm: string[];
+  /** See {@link groupForm}. */
+  sessionForm: string[];
+  /** `allowReplacement` of each group, by its entry's path. */
+  allowReplacement: Map<string, boolean | undefined>;
+  /** Whether the arguments used a shorthand (what it registers as outputs stays as it was). */
+  shorthand: boolean;
+}
+
+const SHORTHAND_KEYS = ["partners", "witness", "replicas", "availabilityGroup", "mirroring"] as const;
+
+/**
+ * The shorthands as the one-use estate: the instances in the order the shorthand lists them, and
+ * one group (`availabilityGroup`) or one session entry (`mirroring`) over all of them, or just their
+ * use when neither is given. The shorthand's own form checks keep their words.
+ */
+function fromShorthand(args: MirroringTopologyArgs, shape: (s: InstanceSpec) => InstanceShape): Normalised {
+  const specs = [...(args.partners ?? []), ...(args.witness ? [args.witness] : []), ...(args.replicas ?? [])];
+  const groupForm: string[] = [];
+  const sessionForm: string[] = [];
+  const form = shorthandForm({
+    partners: args.partners?.map(shape),
+    witness: args.witness ? shape(args.witness) : undefined,
+    replicas: args.replicas?.map(shape),
+  });
+  const availabilityGroups: EstateGroupShape[] = [];
+  const mirroringSessions: EstateSessionShape[] = [];
+  const extraUses: Array<TransportUse & { path: string }> = [];
+  const estateKeys = (["availabilityGroups", "mirroringSessions"] as const).filter((k) => args[k] !== undefined);
+  if (estateKeys.length > 0) {
+    form.problems.push(
+      `${estateKeys.join(" and ")} name instances by their logical names in instances: [...] (the estate form); declare every instance there instead of in partners / witness / replicas`,
+    );
+  }
+  const ag = args.availabilityGroup;
+  if (ag !== undefined) {
+    if (args.replicas === undefined) groupForm.push("availabilityGroup needs replicas: [...] (every replica joins the group); partners and a witness are for database mirroring");
+    else availabilityGroups.push({ path: "availabilityGroup", ...ag, replicas: args.replicas.map((r) => r.name) });
+  }
+  if (args.mirroring !== undefined) {
+    if (args.partners === undefined) sessionForm.push("mirroring needs partners: [a, b] (+ witness); replicas are for an availability group");
+    else mirroringSessions.push({ path: "mirroring", ...args.mirroring, partners: args.partners.map((p) => p.name), ...(args.witness !== undefined ? { witness: args.witness.name } : {}) });
+  }
+  if (availabilityGroups.length === 0 && mirroringSessions.length === 0 && form.use !== undefined) {
+    extraUses.push({ path: form.use.kind === "availabilityGroup" ? "replicas" : "partners", ...form.use });
+  }
+  return {
+    specs,
+    estate: { instances: form.members, availabilityGroups, mirroringSessions, encryption: args.encryption, algorithm: args.algorithm },
+    extraUses,
+    problems: form.problems,
+    groupForm,
+    sessionForm,
+    allowReplacement: new Map([["availabilityGroup", ag?.allowReplacement]]),
+    shorthand: true,
+  };
+}
+
+/** The estate form as planning sees it. */
+function fromEstate(args: MirroringTopologyArgs, shape: (s: InstanceSpec) => InstanceShape): Normalised {
+  const problems: string[] = [];
+  const mixed = SHORTHAND_KEYS.filter((k) => args[k] !== undefined);
+  if (mixed.length > 0) {
+    problems.push(
+      `instances (the estate form) cannot be combined with ${mixed.join(", ")}: declare every instance once in instances, and each use in availabilityGroups: [{ name, replicas: [...] }] or mirroringSessions: [{ partners: [x, y], witness? }]`,
+    );
+  }
+  const specs = Array.isArray(args.instances) ? args.instances : [];
+  if (!Array.isArray(args.instances)) problems.push("instances must be a list of instances, each { name, connection, masterKeyPassword, ... }");
+  const groups = args.availabilityGroups ?? [];
+  const sessions = args.mirroringSessions ?? [];
+  if (!Array.isArray(groups)) problems.push("availabilityGroups must be a list of groups, each { name, replicas: [...], databases?, ... }");
+  if (!Array.isArray(sessions)) problems.push("mirroringSessions must be a list of sessions, each { partners: [x, y], witness?, databases? }");
+  const groupList = Array.isArray(groups) ? groups : [];
+  const sessionList = Array.isArray(sessions) ? sessions : [];
+  if (groupList.length === 0 && sessionList.length === 0) {
+    problems.push("instances needs at least one use: availabilityGroups: [{ name, replicas: [...] }] or mirroringSessions: [{ partners: [x, y] }] (each instance's endpoint role and trusts come from them)");
+  }
+  const availabilityGroups: EstateGroupShape[] = groupList.map((g, i) => ({ ...g, path: groupPath(i, g?.name) }));
+  const mirroringSessions: EstateSessionShape[] = sessionList.map((s, i) => ({ ...s, path: `mirroringSessions[${i}]` }) as EstateSessionShape);
+  return {
+    specs,
+    estate: { instances: specs.map(shape), availabilityGroups, mirroringSessions, encryption: args.encryption, algorithm: args.algorithm },
+    extraUses: [],
+    problems,
+    groupForm: [],
+    sessionForm: [],
+    allowReplacement: new Map(availabilityGroups.map((g, i) => [g.path, groupList[i]?.allowReplacement])),
+    shorthand: false,
+  };
+}
+
+/**
+ * Plans the whole topology, so that preview reports every problem at once (nothing is declared
+ * while there is one).
+ */
+function planAll(args: MirroringTopologyArgs, topology: string): { normalised: Normalised; plan: EstatePlan } {
+  const shape = (s: InstanceSpec) => shapeOf(s, args.certificate);
+  const normalised = args.instances !== undefined ? fromEstate(args, shape) : fromShorthand(args, shape);
+  const { plan, problems: p } = planEstateParts(normalised.estate, normalised.extraUses);
+  // In the order the shorthands always reported them: the topology, then its group, then its sessions.
+  const all = [...p.options, ...normalised.problems, ...p.instances, ...p.conflicts, ...normalised.groupForm, ...p.groups, ...normalised.sessionForm, ...p.sessions, ...p.estate];
+  const claims = normalised.estate.instances.map((i) => ({
+    owner: `${topology}-${i.name}`,
+    label: `instance '${i.name}'`,
+    declaredBy: `MirroringTopology '${topology}' (instance '${i.name}')`,
+    key: instanceKey(i.server, i.port),
+  }));
+  if (all.length === 0) all.push(...conflictingClaims(claims));
+  if (all.length > 0 || plan === undefined) throw new TopologyValidationError(all);
+  recordClaims(claims);
+  return { normalised, plan };
+}
+
+/**
+ * The transport of an estate of SQL Server instances and what uses it: availability groups and
+ * database mirroring sessions over instances each declared once (or, as shorthands, one
+ * mirroring pair or one group).
+ */
 export class MirroringTopology extends pulumi.ComponentResource {
   /** Each instance's outbound objects, by logical name. */
   readonly instances: Record<string, MirroringInstance>;
-  /** Each receiving instance's trusts, by `"<receiver>/<peer>"`. */
+  /** Each receiving instance's trusts, by `"<receiver>/<peer>"`: one per directed pair, whatever number of groups and sessions need it. */
   readonly trusts: Record<string, PeerTrust>;
   /** `TCP://host:port` of each instance's endpoint, by logical name. */
   readonly endpointUrls: pulumi.Output<Record<string, string>>;
-  /** The availability group's resources, when `availabilityGroup` was given. */
+  /** The availability group's resources, when `availabilityGroup` was given (the shorthand). */
   readonly availabilityGroup?: TopologyAvailabilityGroup;
+  /** Every declared availability group's resources, by group name (the shorthand's one included). */
+  readonly availabilityGroups: Record<string, TopologyAvailabilityGroup>;
   /** Each instance's certificate `EXPIRY_DATE` (ISO-8601 UTC, as SQL Server records it), by logical name. */
   readonly certificateExpiries: pulumi.Output<Record<string, string>>;
-  /** Each database's mirroring session, by database name, when `mirroring` was given. */
+  /** Each database's mirroring session, by database name, when `mirroring` was given (the shorthand). */
   readonly mirroring?: Record<string, MirroringSession>;
+  /** Every declared mirroring session, by `"<partner>-<partner>/<database>"` (partners in sorted order, as in the resource name). */
+  readonly mirroringSessions: Record<string, MirroringSession>;
 
   constructor(name: string, args: MirroringTopologyArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mssql-mirroring:index:MirroringTopology", name, {}, opts);
-    const specs = [...(args.partners ?? []), ...(args.witness ? [args.witness] : []), ...(args.replicas ?? [])];
     // Throws with every problem before a single resource is declared.
-    const defaults = args.certificate;
-    const { plan, groups, sessions } = planAll(args, {
-      partners: args.partners?.map((p) => shapeOf(p, defaults)),
-      witness: args.witness ? shapeOf(args.witness, defaults) : undefined,
-      replicas: args.replicas?.map((r) => shapeOf(r, defaults)),
-      encryption: args.encryption,
-      algorithm: args.algorithm,
-    });
-    const specByName = new Map(specs.map((s) => [s.name, s]));
+    const { normalised, plan } = planAll(args, name);
+    const specByName = new Map(normalised.specs.map((s) => [s.name, s]));
 
-    // Each endpoint waits for every peer's import of its certificate: on rotation the new public
-    // key is everywhere before the endpoint presents it. Resolved once the trusts are declared.
-    const gates = new Map<string, { resolve: (r: pulumi.Resource[]) => void; promise: Promise<pulumi.Resource[]> }>();
-    for (const p of plan.instances) {
-      let resolve!: (r: pulumi.Resource[]) => void;
-      const promise = new Promise<pulumi.Resource[]>((r) => (resolve = r));
-      gates.set(p.name, { resolve, promise });
-    }
-
+    // Each endpoint waits for every peer's import of its certificate (in every group and session):
+    // on rotation the new public key is everywhere before the endpoint presents it.
+    const rotation = new RotationOrder(plan.instances.map((p) => p.name));
     this.instances = {};
     for (const p of plan.instances) {
       const spec = specByName.get(p.name)!;
@@ -259,14 +390,13 @@ export class MirroringTopology extends pulumi.ComponentResource {
           },
           instanceName: p.name,
           backup: spec.backup,
-          endpointDependsOn: gates.get(p.name)!.promise,
+          endpointDependsOn: rotation.endpointDependsOn(p.name),
         },
         { parent: this },
       );
     }
 
     this.trusts = {};
-    const importsOf = new Map<string, pulumi.Resource[]>(plan.instances.map((p) => [p.name, []]));
     for (const t of plan.trusts) {
       const receiver = specByName.get(t.receiver)!;
       const trust = new PeerTrust(
@@ -284,53 +414,63 @@ export class MirroringTopology extends pulumi.ComponentResource {
         { parent: this },
       );
       this.trusts[`${t.receiver}/${t.peer}`] = trust;
-      importsOf.get(t.peer)!.push(trust.certificate);
+      rotation.imported(t.peer, trust);
     }
-    for (const [instance, gate] of gates) gate.resolve(importsOf.get(instance)!);
+    rotation.seal();
 
     this.endpointUrls = pulumi.all(Object.fromEntries(Object.entries(this.instances).map(([n, i]) => [n, i.endpointUrl])));
     this.certificateExpiries = pulumi.all(Object.fromEntries(Object.entries(this.instances).map(([n, i]) => [n, i.certificateExpiry])));
 
-    // Only with availabilityGroup: a topology without one declares exactly what it always did.
-    const [group] = groups.groups;
-    if (group !== undefined) {
-      const serverNames: Record<string, ServerName> = {};
-      const members = new Map<string, GroupMember>();
-      for (const r of group.replicas) {
-        const spec = specByName.get(r.instance)!;
-        serverNames[r.instance] = new ServerName(`${name}-${r.instance}-server-name`, { connection: spec.connection }, { parent: this });
-        members.set(r.instance, {
-          connection: spec.connection,
-          serverName: serverNames[r.instance]!,
-          endpointHost: spec.endpointHost ?? spec.connection.server,
-          endpointPort: this.instances[r.instance]!.endpoint.port,
-        });
-      }
-      // After every trust (login, user, peer certificate, grant) and every endpoint exists.
-      const after = [
-        ...Object.values(this.trusts).flatMap((t) => [t.login, t.user, t.certificate, t.permission]),
-        ...Object.values(this.instances).map((i) => i.endpoint),
+    // What a use waits for: its own trusts (login, user, peer certificate, grant) and its instances'
+    // endpoints. A group or session added later adds no dependency to the others.
+    const useByPath = new Map(plan.uses.map((u) => [u.path, u]));
+    const after = (path: string): pulumi.Resource[] => {
+      const use = useByPath.get(path)!;
+      return [
+        ...use.trusts.map((k) => this.trusts[k]!).flatMap((t) => [t.login, t.user, t.certificate, t.permission]),
+        ...use.instances.map((i) => this.instances[i]!.endpoint),
       ];
-      const declared = declareAvailabilityGroup(name, group, members, after, this, args.availabilityGroup?.allowReplacement);
-      this.availabilityGroup = { ...declared, serverNames };
-      this.registerOutputs({ endpointUrls: this.endpointUrls, certificateExpiries: this.certificateExpiries, availabilityGroup: declared.group.name, primaryReplica: declared.group.primaryReplica });
-    } else if (sessions.sessions.length > 0) {
-      // Only with mirroring: a topology without it declares exactly what it always did.
-      const members = new Map<string, SessionMember>(
-        plan.instances.map((p) => {
-          const spec = specByName.get(p.name)!;
-          return [p.name, { connection: spec.connection, endpointHost: spec.endpointHost ?? spec.connection.server, endpointPort: this.instances[p.name]!.endpoint.port }];
-        }),
-      );
-      const after = [
-        ...Object.values(this.trusts).flatMap((t) => [t.login, t.user, t.certificate, t.permission]),
-        ...Object.values(this.instances).map((i) => i.endpoint),
-      ];
-      const declared = declareMirroringSessions(name, sessions.sessions, members, after, this);
-      this.mirroring = Object.fromEntries(declared.map((d) => [d.plan.database, d.session]));
-      this.registerOutputs({ endpointUrls: this.endpointUrls, certificateExpiries: this.certificateExpiries, mirroringSessions: Object.fromEntries(declared.map((d) => [d.plan.database, d.session.currentPrincipal])) });
-    } else {
-      this.registerOutputs({ endpointUrls: this.endpointUrls, certificateExpiries: this.certificateExpiries });
+    };
+    const endpointOf = (instance: string) => {
+      const spec = specByName.get(instance)!;
+      return { connection: spec.connection, endpointHost: spec.endpointHost ?? spec.connection.server, endpointPort: this.instances[instance]!.endpoint.port };
+    };
+
+    // One ServerName per instance in any declared group, shared by every group it is in.
+    const serverNames: Record<string, ServerName> = {};
+    const serverNameOf = (instance: string): ServerName =>
+      (serverNames[instance] ??= new ServerName(`${name}-${instance}-server-name`, { connection: specByName.get(instance)!.connection }, { parent: this }));
+    this.availabilityGroups = {};
+    for (const g of plan.groups) {
+      const members = new Map<string, GroupMember>(g.group.replicas.map((r) => [r.instance, { ...endpointOf(r.instance), serverName: serverNameOf(r.instance) }]));
+      const declared = declareAvailabilityGroup(name, g.group, members, after(g.path), this, normalised.allowReplacement.get(g.path));
+      this.availabilityGroups[g.group.name] = { ...declared, serverNames: Object.fromEntries(g.group.replicas.map((r) => [r.instance, serverNames[r.instance]!])) };
     }
+    this.mirroringSessions = {};
+    const sessionsByPath = new Map<string, typeof plan.sessions>();
+    for (const s of plan.sessions) sessionsByPath.set(s.path, [...(sessionsByPath.get(s.path) ?? []), s]);
+    const declaredSessions = [...sessionsByPath].flatMap(([path, sessions]) => {
+      const members = new Map<string, SessionMember>(useByPath.get(path)!.instances.map((i) => [i, endpointOf(i)]));
+      return declareMirroringSessions(name, sessions, members, after(path), this);
+    });
+    for (const d of declaredSessions) this.mirroringSessions[`${[...d.plan.partners].sort().join("-")}/${d.plan.database}`] = d.session;
+
+    const outputs: Record<string, unknown> = { endpointUrls: this.endpointUrls, certificateExpiries: this.certificateExpiries };
+    if (normalised.shorthand) {
+      // The shorthands register the outputs they always did.
+      const [group] = plan.groups;
+      if (group !== undefined) {
+        this.availabilityGroup = this.availabilityGroups[group.group.name];
+        const declared = this.availabilityGroup!.group;
+        Object.assign(outputs, { availabilityGroup: declared.name, primaryReplica: declared.primaryReplica });
+      } else if (declaredSessions.length > 0) {
+        this.mirroring = Object.fromEntries(declaredSessions.map((d) => [d.plan.database, d.session]));
+        outputs.mirroringSessions = Object.fromEntries(declaredSessions.map((d) => [d.plan.database, d.session.currentPrincipal]));
+      }
+    } else {
+      outputs.availabilityGroups = Object.fromEntries(Object.entries(this.availabilityGroups).map(([n, g]) => [n, g.group.primaryReplica]));
+      outputs.mirroringSessions = Object.fromEntries(Object.entries(this.mirroringSessions).map(([k, session]) => [k, session.currentPrincipal]));
+    }
+    this.registerOutputs(outputs);
   }
 }

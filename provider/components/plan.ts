@@ -219,12 +219,19 @@ export function encryptionConflict(a: PlannedInstance, b: PlannedInstance): stri
   return undefined;
 }
 
-function checkInstances(all: InstanceShape[], problems: string[]): void {
+/**
+ * Problems of a set of instances each declared once: each one's own settings, its logical name, and
+ * across all of them unique names, distinct SQL Server instances and endpoint listeners that do
+ * not collide on one host.
+ */
+export function checkInstances(all: readonly InstanceShape[], problems: string[]): void {
   const byName = new Map<string, number>();
   const byServer = new Map<string, string>();
   const byEndpoint = new Map<string, string>();
   for (const inst of all) {
-    for (const problem of instanceSettingsProblems(inst)) problems.push(`instance '${inst.name}': ${problem}`);
+    // Named as the program calls it and as SQL Server knows it: the logical name and server:port.
+    const at = typeof inst.server === "string" && inst.server.trim() !== "" ? ` (${inst.server}:${inst.port ?? 1433})` : "";
+    for (const problem of instanceSettingsProblems(inst)) problems.push(`instance '${inst.name}'${at}: ${problem}`);
     if (typeof inst.name !== "string" || !LOGICAL_NAME.test(inst.name)) {
       problems.push(
         `instance name ${JSON.stringify(inst.name)} is not valid: use 1–48 letters, digits, '_' or '-', starting with a letter (it becomes part of login, user and certificate names)`,
@@ -232,10 +239,10 @@ function checkInstances(all: InstanceShape[], problems: string[]): void {
     }
     byName.set(inst.name, (byName.get(inst.name) ?? 0) + 1);
     if (inst.encryption !== undefined && !ENCRYPTIONS.includes(inst.encryption)) {
-      problems.push(`instance '${inst.name}': endpoint.encryption must be one of ${ENCRYPTIONS.join(", ")}, not ${JSON.stringify(inst.encryption)}`);
+      problems.push(`instance '${inst.name}'${at}: endpoint.encryption must be one of ${ENCRYPTIONS.join(", ")}, not ${JSON.stringify(inst.encryption)}`);
     }
     if (inst.algorithm !== undefined && !ALGORITHMS.includes(inst.algorithm)) {
-      problems.push(`instance '${inst.name}': endpoint.algorithm must be one of ${ALGORITHMS.map((a) => `"${a}"`).join(", ")}, not ${JSON.stringify(inst.algorithm)}`);
+      problems.push(`instance '${inst.name}'${at}: endpoint.algorithm must be one of ${ALGORITHMS.map((a) => `"${a}"`).join(", ")}, not ${JSON.stringify(inst.algorithm)}`);
     }
     if (inst.server !== undefined) {
       const key = `${inst.server.toLowerCase()}:${inst.port ?? 1433}`;
@@ -260,8 +267,8 @@ function checkInstances(all: InstanceShape[], problems: string[]): void {
   }
 }
 
-/** Validates a topology and derives roles and trusts; throws {@link TopologyValidationError}. */
-export function planTopology(t: TopologyShape): TopologyPlan {
+/** Problems of the topology-wide `encryption` and `algorithm`. */
+export function topologyOptionProblems(t: Pick<TopologyShape, "encryption" | "algorithm">): string[] {
   const problems: string[] = [];
   if (t.encryption !== undefined && !ENCRYPTIONS.includes(t.encryption)) {
     problems.push(`encryption must be one of ${ENCRYPTIONS.join(", ")}, not ${JSON.stringify(t.encryption)}`);
@@ -269,58 +276,130 @@ export function planTopology(t: TopologyShape): TopologyPlan {
   if (t.algorithm !== undefined && !ALGORITHMS.includes(t.algorithm)) {
     problems.push(`algorithm must be one of ${ALGORITHMS.map((a) => `"${a}"`).join(", ")}, not ${JSON.stringify(t.algorithm)}`);
   }
+  return problems;
+}
+
+/**
+ * One use of instances that needs the transport: an availability group (every replica talks to
+ * every other, configuration-only ones included) or a mirroring session (the partners talk to each
+ * other, and the witness to both partners).
+ */
+export interface TransportUse {
+  /** `availabilityGroup` for a group's replicas, `mirroringSession` for a session's partners and witness. */
+  kind: "availabilityGroup" | "mirroringSession";
+  /** Logical names: the group's replicas, or the session's partners. */
+  members: readonly string[];
+  /** The session's witness, by logical name. */
+  witness?: string;
+}
+
+/** The endpoint role an instance's uses need, or undefined when nothing uses it. */
+export function roleFor(instance: string, uses: readonly TransportUse[]): EndpointRole | undefined {
+  const inGroup = uses.some((u) => u.kind === "availabilityGroup" && u.members.includes(instance));
+  const partner = uses.some((u) => u.kind === "mirroringSession" && u.members.includes(instance));
+  const witness = uses.some((u) => u.kind === "mirroringSession" && u.witness === instance);
+  // An endpoint has one ROLE: ALL serves a group and any mix of partner and witness.
+  if (inGroup || (partner && witness)) return "ALL";
+  if (partner) return "PARTNER";
+  if (witness) return "WITNESS";
+  return undefined;
+}
+
+/** Every directed pair (`receiver` accepts `peer`) that a use needs. */
+function pairsOf(use: TransportUse): Array<[string, string]> {
+  // In a group and in a session alike, every member talks to every other: partners to each other,
+  // the witness to both partners, each replica to all others.
+  const members = [...use.members, ...(use.witness !== undefined ? [use.witness] : [])];
+  const pairs: Array<[string, string]> = [];
+  for (const receiver of members) for (const peer of members) if (receiver !== peer) pairs.push([receiver, peer]);
+  return pairs;
+}
+
+/**
+ * Roles and trusts of a set of instances from every use of them: one endpoint per instance, its
+ * ROLE from all its uses, and one trust per directed pair any use needs (the union: a pair two
+ * groups share is trusted once). Trusts come in instance order (receiver, then peer), so adding a
+ * use that needs no new pair changes none of them. Encryption settings are checked for every pair
+ * that talks; `problems` receives what is wrong.
+ */
+export function deriveTransport(
+  instances: readonly InstanceShape[],
+  uses: readonly TransportUse[],
+  defaults: Pick<TopologyShape, "encryption" | "algorithm">,
+  problems: string[],
+): { instances: PlannedInstance[]; trusts: PlannedTrust[] } {
+  const planned: PlannedInstance[] = instances.map((shape) => ({
+    name: shape.name,
+    role: roleFor(shape.name, uses) ?? "ALL",
+    encryption: shape.encryption ?? defaults.encryption ?? "REQUIRED",
+    algorithm: shape.algorithm ?? defaults.algorithm ?? "AES",
+  }));
+  const wanted = new Set(uses.flatMap(pairsOf).map(([r, p]) => `${r}\u0000${p}`));
+  const trusts: PlannedTrust[] = [];
+  for (const receiver of planned) {
+    for (const peer of planned) {
+      if (receiver.name !== peer.name && wanted.has(`${receiver.name}\u0000${peer.name}`)) trusts.push({ receiver: receiver.name, peer: peer.name });
+    }
+  }
+  for (let i = 0; i < planned.length; i++) {
+    for (let j = i + 1; j < planned.length; j++) {
+      const [a, b] = [planned[i]!, planned[j]!];
+      // A name given twice is reported already; its two settings are compared all the same.
+      if (a.name !== b.name && !wanted.has(`${a.name}\u0000${b.name}`) && !wanted.has(`${b.name}\u0000${a.name}`)) continue;
+      const conflict = encryptionConflict(a, b);
+      if (conflict) problems.push(conflict);
+    }
+  }
+  return { instances: planned, trusts };
+}
+
+/**
+ * The form of a shorthand topology (`partners` + `witness`, or `replicas`): its problems in the
+ * shorthand's own words, its instances in the order it lists them, and the one use it makes of them.
+ */
+export function shorthandForm(t: Pick<TopologyShape, "partners" | "witness" | "replicas">): { problems: string[]; members: InstanceShape[]; use?: TransportUse } {
+  const problems: string[] = [];
   const mirroring = t.partners !== undefined || t.witness !== undefined;
   const ag = t.replicas !== undefined;
-  let members: Array<{ shape: InstanceShape; role: EndpointRole }> = [];
   if (mirroring && ag) {
     problems.push(
       t.witness !== undefined && !t.partners
         ? "a witness belongs to database mirroring, not to an availability group: remove witness, or use partners instead of replicas"
         : "give either partners (+ optional witness) for database mirroring, or replicas for an availability group, not both",
     );
-  } else if (!mirroring && !ag) {
+    return { problems, members: [] };
+  }
+  if (!mirroring && !ag) {
     problems.push("give partners: [a, b] (database mirroring, optional witness) or replicas: [...] (availability group)");
-  } else if (mirroring) {
+    return { problems, members: [] };
+  }
+  if (mirroring) {
     const partners = t.partners ?? [];
     if (partners.length !== 2) {
       problems.push(
         `database mirroring needs exactly two partners, got ${partners.length}${partners.length === 1 ? " (a single partner has nobody to mirror to)" : ""}`,
       );
     }
-    members = partners.map((shape) => ({ shape, role: "PARTNER" as EndpointRole }));
-    if (t.witness) members.push({ shape: t.witness, role: "WITNESS" });
-  } else {
-    const replicas = t.replicas ?? [];
-    if (replicas.length < 2 || replicas.length > MAX_REPLICAS) {
-      problems.push(`an availability group needs 2 to ${MAX_REPLICAS} replicas, got ${replicas.length}`);
-    }
-    members = replicas.map((shape) => ({ shape, role: "ALL" as EndpointRole }));
+    return {
+      problems,
+      members: [...partners, ...(t.witness ? [t.witness] : [])],
+      use: { kind: "mirroringSession", members: partners.map((p) => p.name), ...(t.witness ? { witness: t.witness.name } : {}) },
+    };
   }
-  checkInstances(
-    members.map((m) => m.shape),
-    problems,
-  );
-  const instances: PlannedInstance[] = members.map(({ shape, role }) => ({
-    name: shape.name,
-    role,
-    encryption: shape.encryption ?? t.encryption ?? "REQUIRED",
-    algorithm: shape.algorithm ?? t.algorithm ?? "AES",
-  }));
-  // Every member talks to every other: partners to each other, the witness to both partners,
-  // and in an availability group each replica to all others (configuration-only ones included).
-  const trusts: PlannedTrust[] = [];
-  for (const receiver of instances) {
-    for (const peer of instances) {
-      if (receiver.name === peer.name) continue;
-      trusts.push({ receiver: receiver.name, peer: peer.name });
-    }
+  const replicas = t.replicas ?? [];
+  if (replicas.length < 2 || replicas.length > MAX_REPLICAS) {
+    problems.push(`an availability group needs 2 to ${MAX_REPLICAS} replicas, got ${replicas.length}`);
   }
-  for (let i = 0; i < instances.length; i++) {
-    for (let j = i + 1; j < instances.length; j++) {
-      const conflict = encryptionConflict(instances[i]!, instances[j]!);
-      if (conflict) problems.push(conflict);
-    }
-  }
+  return { problems, members: replicas, use: { kind: "availabilityGroup", members: replicas.map((r) => r.name) } };
+}
+
+/** Validates a shorthand topology and derives roles and trusts; throws {@link TopologyValidationError}. */
+export function planTopology(t: TopologyShape): TopologyPlan {
+  const problems = topologyOptionProblems(t);
+  const form = shorthandForm(t);
+  problems.push(...form.problems);
+  checkInstances(form.members, problems);
+  const { instances, trusts } = deriveTransport(form.members, form.use ? [form.use] : [], t, problems);
   if (problems.length) throw new TopologyValidationError(problems);
-  return { mode: ag ? "availabilityGroup" : "mirroring", instances, trusts };
+  return { mode: t.replicas !== undefined ? "availabilityGroup" : "mirroring", instances, trusts };
 }

@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   createEndpoint,
   dropEndpoint,
+  ENDPOINT_MANAGED_ELSEWHERE,
   endpointChanges,
   endpointSpecFromRecord,
   parseListenerAddress,
@@ -218,7 +219,8 @@ async function createOrAdopt(id: string, inputs: Props, resumed: boolean, adopte
     }
     const { record, existedBefore } = await createEndpoint(client, specOf(inputs), { resumed });
     if (existedBefore) {
-      throw new ObjectExistsError("mirroring endpoint", name, client.target, "set adopt: true to manage it (its settings are restored on destroy)");
+      // Never just "set adopt: true": when another declaration of a stack made it, adopting it is an outage.
+      throw new ObjectExistsError("mirroring endpoint", name, client.target, `i${ENDPOINT_MANAGED_ELSEWHERE.slice(1)}. Only for an endpoint made outside Pulumi: set adopt: true to manage it (its settings are restored on destroy)`);
     }
     return outputs(inputs, record, false, undefined);
   });

@@ -3,8 +3,18 @@
  * (reference/sqlserver-mirroring-tsql.md). Appended to the server's own text, which stays first:
  * a hint is advice, the server message is the fact.
  */
+/**
+ * What to do when an instance's mirroring endpoint exists already and may be managed by a Pulumi
+ * stack: never adopt it then (two resources would manage one endpoint, each switching it to its
+ * own certificate, refusing the other's peers), declare the instance once.
+ */
+export const ENDPOINT_MANAGED_ELSEWHERE =
+  "If a Pulumi stack already manages it (this instance declared in two MirroringTopology or MirroringInstance components, or in two stacks), " +
+  "do not set adopt: true: the two would fight over the one endpoint, each switching it to its own certificate; declare the instance once " +
+  "(one MirroringTopology with instances and every availability group and mirroring session that uses it)";
+
 const HINTS: ReadonlyMap<number, string> = new Map([
-  [7862, "SQL Server allows one DATABASE_MIRRORING endpoint per instance: adopt the existing one or drop it first"],
+  [7862, `SQL Server allows one DATABASE_MIRRORING endpoint per instance. ${ENDPOINT_MANAGED_ELSEWHERE}. adopt: true is only for an endpoint made outside Pulumi`],
   [7863, "the ALTER ENDPOINT had nothing to change"],
   [7869, "endpoint names may not start with the prefix SQL Server reserves for its own endpoints: choose another name"],
   [7874, "another endpoint already listens on this port/address: choose another port"],

@@ -22,6 +22,7 @@ export {
 
 // Errors and retries.
 export { classifyError, SqlServerError, toSqlServerError, ValidationError, type SqlErrorCategory, type SqlErrorContext } from "./errors";
+export { ENDPOINT_MANAGED_ELSEWHERE } from "./hints";
 export type { ServerMessage } from "./driverError";
 export { REDACTED, scrubText } from "./scrub";
 export {

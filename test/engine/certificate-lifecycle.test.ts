@@ -104,7 +104,11 @@ describe.runIf(runEngine)("certificate lifecycle of a three-replica mesh through
       (e: unknown) => String(e),
     );
     for (const n of NAMES) {
-      expect(failed).toContain(`instance '${n}': certificate.rotateBeforeDays must be less than certificate.validityDays (30), got 30: a renewed certificate would be due for rotation at once`);
+      // Each instance is named by its logical name and its server:port.
+      const sql = byName(n).sql;
+      expect(failed).toContain(
+        `instance '${n}' (${sql.server}:${sql.port}): certificate.rotateBeforeDays must be less than certificate.validityDays (30), got 30: a renewed certificate would be due for rotation at once`,
+      );
     }
     expect(requestCount(set)).toEqual(t0);
   });

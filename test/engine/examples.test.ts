@@ -71,7 +71,7 @@ const allOk = (n: number) => Array.from({ length: n }, (_, f) => Array.from({ le
 
 describe.runIf(runEngine)("examples through the Pulumi CLI", () => {
   it("covers every example folder", () => {
-    expect(readdirSync(path.join(ROOT, "examples")).sort()).toEqual(["adopt-existing", "ag-replicas", "availability-group", "certificate-rotation", "partners-witness", "two-partners"]);
+    expect(readdirSync(path.join(ROOT, "examples")).sort()).toEqual(["adopt-existing", "ag-replicas", "availability-group", "certificate-rotation", "partners-witness", "shared-instances", "two-partners"]);
   });
 
   it("availability-group: preview plans the endpoints, trusts, server names, group, joins and database, sending nothing", async () => {
@@ -80,6 +80,17 @@ describe.runIf(runEngine)("examples through the Pulumi CLI", () => {
     // Stack + topology + 3 × (instance + master key + certificate + endpoint) + 6 × (trust + 4)
     // + 3 ServerName + the group + 2 joins + 1 database.
     expect(preview.changeSummary).toEqual({ create: 2 + 3 * 4 + 6 * 5 + 3 + 1 + 2 + 1 });
+    expect(instances.reduce((n, i) => n + i.counters.requests + i.counters.logins, 0)).toBe(0);
+  });
+
+  it("shared-instances: preview plans one endpoint per instance, the four trusts two groups need and both groups, sending nothing", async () => {
+    const { instances, project } = await setUp("shared-instances", 3);
+    const preview = await project.stack.preview(recorded(project));
+    // Stack + topology + 3 × (instance + master key + certificate + endpoint) + 4 × (trust + 4): a↔b and b↔c only
+    // + 3 ServerName + 2 groups + 1 join each + 1 database each.
+    expect(preview.changeSummary).toEqual({ create: 2 + 3 * 4 + 4 * 5 + 3 + 2 + 2 + 2 });
+    expect(preview.stdout).toContain("estate-sql-a-trusts-sql-b");
+    expect(preview.stdout).not.toContain("estate-sql-a-trusts-sql-c");
     expect(instances.reduce((n, i) => n + i.counters.requests + i.counters.logins, 0)).toBe(0);
   });
 

@@ -2,14 +2,14 @@
  * What happens around the happy path, through the real Pulumi CLI: a new version of the package
  * under existing state, and failing or interrupted creates.
  */
-import { execFileSync } from "node:child_process";
-import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkHandshake, type EmulatorInstance } from "../../emulator";
 import { SA_PASSWORD, startInstances, traffic } from "./emulators";
 import { reservePorts } from "../support/ports";
 import { createProject, pulumiAvailable, recorded, ROOT, type TestProject } from "./pulumiProject";
+import { installPackage, previousPackage } from "./previousPackage";
 import { objectsInCatalogs, objectsInState } from "./stateVsCatalog";
 
 const runEngine = pulumiAvailable();
@@ -108,38 +108,6 @@ describe.runIf(runEngine)("a new package version under existing state", () => {
  */
 const PREVIOUS_VERSION = "a084b0d8c569d2df97cc8d0aca8d599faf8ed002";
 
-/**
- * The package as it was at `commit`, built once into `.work/previous/<commit>` (its sources from
- * git, compiled with this checkout's TypeScript and dependencies). Fails when the commit is not in
- * the repository (a shallow clone): the proof needs it.
- */
-function previousPackage(commit: string): string {
-  const dir = path.join(ROOT, ".work", "previous", commit);
-  if (existsSync(path.join(dir, "dist", "provider", "index.js"))) return dir;
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  const archive = execFileSync("git", ["-C", ROOT, "archive", "--format=tar", commit, "package.json", "tsconfig.json", "provider", "emulator"], { maxBuffer: 64 * 1024 * 1024 });
-  execFileSync("tar", ["-x", "-C", dir], { input: archive });
-  writeFileSync(
-    path.join(dir, "tsconfig.previous.json"),
-    JSON.stringify({ extends: "./tsconfig.json", compilerOptions: { noEmit: false, sourceMap: false, declaration: false, typeRoots: [path.join(ROOT, "node_modules", "@types")] }, include: ["provider/**/*.ts", "emulator/**/*.ts"] }),
-  );
-  execFileSync(process.execPath, [path.join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", path.join(dir, "tsconfig.previous.json")], {
-    cwd: dir,
-    env: { ...process.env, NODE_PATH: path.join(ROOT, "node_modules") },
-  });
-  return dir;
-}
-
-/** Installs the package found in `from` (package.json + dist) as the project's pulumi-mssql-mirroring. */
-function installPackage(project: TestProject, from: string): void {
-  const installed = path.join(project.dir, "node_modules", "pulumi-mssql-mirroring");
-  rmSync(installed, { recursive: true, force: true });
-  mkdirSync(installed, { recursive: true });
-  cpSync(path.join(from, "package.json"), path.join(installed, "package.json"));
-  cpSync(path.join(from, "dist", "provider"), path.join(installed, "dist", "provider"), { recursive: true });
-  cpSync(path.join(from, "dist", "emulator"), path.join(installed, "dist", "emulator"), { recursive: true });
-}
 
 describe.runIf(runEngine)("state written by the version before certificate lifecycle", () => {
   const current = useTwoPartners();

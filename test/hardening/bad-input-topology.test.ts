@@ -101,17 +101,17 @@ const CASES: TopologyCase[] = [
       ],
       certificate: { validityDays: 0 },
     }),
-    problems: () => [
-      "instance 'a': masterKeyPassword must not be empty",
-      "instance 'a': endpoint.name must not start with ##: SQL Server reserves that prefix for system endpoints (7869)",
-      "instance 'a': endpoint.port must be an integer from 1 to 65535 (got 70000)",
-      "instance 'a': endpoint.listenerIp must be ALL, an IPv4 address like 10.0.0.5, or an IPv6 address like fd00::5 (got 'localhost')",
-      'instance \'a\': endpoint.state must be one of "STARTED", "STOPPED", "DISABLED", got "RUNNING"',
-      "instance 'a': certificate.validityDays must be a whole number from 1 to 36500, got 0",
-      "instance 'b': certificate.subject is 129 characters long; SQL Server accepts at most 128, so shorten it",
-      "instance 'b': certificate.validityDays must be a whole number from 1 to 36500, got 0",
-      "instance 'b': certificate.validityDays cannot be combined with certificate.expiryDate: give one of them",
-      "instance 'b': certificate.expiryDate expiry date 2020-01-01T00:00:00Z is in the past; an endpoint cannot use an expired certificate",
+    problems: ([p0, p1]) => [
+      `instance 'a' (127.0.0.1:${p0}): masterKeyPassword must not be empty`,
+      `instance 'a' (127.0.0.1:${p0}): endpoint.name must not start with ##: SQL Server reserves that prefix for system endpoints (7869)`,
+      `instance 'a' (127.0.0.1:${p0}): endpoint.port must be an integer from 1 to 65535 (got 70000)`,
+      `instance 'a' (127.0.0.1:${p0}): endpoint.listenerIp must be ALL, an IPv4 address like 10.0.0.5, or an IPv6 address like fd00::5 (got 'localhost')`,
+      `instance 'a' (127.0.0.1:${p0}): endpoint.state must be one of "STARTED", "STOPPED", "DISABLED", got "RUNNING"`,
+      `instance 'a' (127.0.0.1:${p0}): certificate.validityDays must be a whole number from 1 to 36500, got 0`,
+      `instance 'b' (127.0.0.1:${p1}): certificate.subject is 129 characters long; SQL Server accepts at most 128, so shorten it`,
+      `instance 'b' (127.0.0.1:${p1}): certificate.validityDays must be a whole number from 1 to 36500, got 0`,
+      `instance 'b' (127.0.0.1:${p1}): certificate.validityDays cannot be combined with certificate.expiryDate: give one of them`,
+      `instance 'b' (127.0.0.1:${p1}): certificate.expiryDate expiry date 2020-01-01T00:00:00Z is in the past; an endpoint cannot use an expired certificate`,
       "instance 'c': connection.server must be a host name or IP address",
       "instance 'c': connection.port must be an integer from 1 to 65535 (got 0)",
       "instance 'c': masterKeyPassword is 1 characters long; SQL Server's password policy needs at least 8 (error 15116 at up)",
@@ -123,9 +123,9 @@ const CASES: TopologyCase[] = [
   {
     title: "master-key passwords SQL Server's password policy refuses, given as plain strings",
     args: () => ({ replicas: [spec("a", 0, { masterKeyPassword: "password", endpoint: { port: 5022 } }), spec("b", 1, { masterKeyPassword: "Ab1!", endpoint: { port: 5023 } })] }),
-    problems: () => [
-      "instance 'a': masterKeyPassword has characters from 1 of the four categories SQL Server's password policy counts (A–Z, a–z, 0–9, other characters); it needs three (error 15118 at up)",
-      "instance 'b': masterKeyPassword is 4 characters long; SQL Server's password policy needs at least 8 (error 15116 at up)",
+    problems: ([p0, p1]) => [
+      `instance 'a' (127.0.0.1:${p0}): masterKeyPassword has characters from 1 of the four categories SQL Server's password policy counts (A–Z, a–z, 0–9, other characters); it needs three (error 15118 at up)`,
+      `instance 'b' (127.0.0.1:${p1}): masterKeyPassword is 4 characters long; SQL Server's password policy needs at least 8 (error 15116 at up)`,
     ],
   },
   {
@@ -160,7 +160,7 @@ describe.runIf(runEngine)("bad topologies fail before anything is declared, and 
     const before = fx.instances.map((i) => i.catalog());
     await setCase(fx.project, { declare: [{ type: "MirroringTopology", name: "topo", args: { replicas: [spec("a", 0), spec("b", 1, { endpoint: { port: 0 } }), spec("c", 2, { endpoint: { port: 5024 } })] } }] });
     const text = String(await failureOf(fx.project.stack.up({ color: "never" })));
-    expect(topologyProblems(text)).toEqual(["instance 'b': endpoint.port must be an integer from 1 to 65535 (got 0)"]);
+    expect(topologyProblems(text)).toEqual([`instance 'b' (127.0.0.1:${fx.instances[1]!.port}): endpoint.port must be an integer from 1 to 65535 (got 0)`]);
     expect(traffic(fx.instances)).toEqual({ requests: 0, logins: 0 });
     expect(fx.instances.map((i) => i.catalog())).toEqual(before);
     // Only the stack and the component itself were registered; no SQL Server object is in state.

@@ -280,7 +280,11 @@ describe("MirroringEndpoint adoption", () => {
     await sa(a, EXISTING);
     const before = catalogOf(a);
     await expect(new Driven("MirroringEndpoint").create(args())).rejects.toThrow(
-      `unable to create mirroring endpoint [hadr_endpoint] on 127.0.0.1:${a.port}: it already exists; set adopt: true to manage it (its settings are restored on destroy)`,
+      `unable to create mirroring endpoint [hadr_endpoint] on 127.0.0.1:${a.port}: it already exists; ` +
+        "if a Pulumi stack already manages it (this instance declared in two MirroringTopology or MirroringInstance components, or in two stacks), " +
+        "do not set adopt: true: the two would fight over the one endpoint, each switching it to its own certificate; declare the instance once " +
+        "(one MirroringTopology with instances and every availability group and mirroring session that uses it). " +
+        "Only for an endpoint made outside Pulumi: set adopt: true to manage it (its settings are restored on destroy)",
     );
     expect(catalogOf(a)).toEqual(before);
     await sa(a, "DROP ENDPOINT hadr_endpoint");

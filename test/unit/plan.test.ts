@@ -147,10 +147,10 @@ describe("certificate lifecycle settings in a topology", () => {
         ],
       }),
     ).toEqual([
-      "instance 'a': certificate.rotateBeforeDays must be less than certificate.validityDays (30), got 30: a renewed certificate would be due for rotation at once",
-      "instance 'b': certificate.rotateBeforeDays needs certificate.validityDays: the validity of each renewed certificate, e.g. certificate.validityDays: 365",
-      "instance 'c': certificate.warnBeforeDays must be a whole number of days from 0 to 36500, got -1",
-      "instance 'c': certificate.rotateBeforeDays cannot be combined with certificate.expiryDate: a renewed certificate would get the same expiry date and be due again at once; give certificate.validityDays (the validity of each renewed certificate) instead",
+      "instance 'a' (a.example:1433): certificate.rotateBeforeDays must be less than certificate.validityDays (30), got 30: a renewed certificate would be due for rotation at once",
+      "instance 'b' (b.example:1433): certificate.rotateBeforeDays needs certificate.validityDays: the validity of each renewed certificate, e.g. certificate.validityDays: 365",
+      "instance 'c' (c.example:1433): certificate.warnBeforeDays must be a whole number of days from 0 to 36500, got -1",
+      "instance 'c' (c.example:1433): certificate.rotateBeforeDays cannot be combined with certificate.expiryDate: a renewed certificate would get the same expiry date and be due again at once; give certificate.validityDays (the validity of each renewed certificate) instead",
     ]);
   });
 

@@ -5,6 +5,7 @@
 import { endpointGrantsQuery, endpointQuery, mirroringEndpointQuery } from "../catalog";
 import type { SqlClient } from "../client";
 import { conflictError, displayName, SqlServerError, toSqlServerError } from "../errors";
+import { ENDPOINT_MANAGED_ELSEWHERE } from "../hints";
 import type { EndpointGrantRecord, EndpointRecord } from "../records";
 import { buildAlterEndpoint, buildCreateEndpoint, buildDropEndpoint, endpointChanges, type EndpointSpec } from "../statements/endpoint";
 import { buildTransferEndpointOwnership, planOwnershipTransfer, type ReappliedGrant } from "../statements/endpointOwnership";
@@ -27,7 +28,10 @@ export async function readMirroringEndpoint(client: SqlClient): Promise<Endpoint
 /**
  * Creates the endpoint unless a mirroring endpoint of that name exists; one request. When the
  * instance already has a mirroring endpoint under another name, SQL Server refuses (7862); a
- * second request then reads it so the error can name it (adopt it, or drop it first).
+ * second request then reads it so the error can name it. The advice never stops at "adopt it":
+ * when another declaration of the same stack made that endpoint, adopting it hands one endpoint to
+ * two resources (each switching it to its own certificate, an outage); the fix is to declare the
+ * instance once.
  */
 export async function createEndpoint(client: SqlClient, spec: EndpointSpec, options: CreateOptions = {}): Promise<CreateResult<EndpointRecord>> {
   const ctx = context("create", spec.name);
@@ -43,8 +47,8 @@ export async function createEndpoint(client: SqlClient, spec: EndpointSpec, opti
       target: client.target,
       attempts: error.attempts,
       hint:
-        `this instance already has the mirroring endpoint ${displayName(existing.name)} (port ${existing.port}) and SQL Server allows one: ` +
-        `adopt it (adopt: true with name: ${JSON.stringify(existing.name)}), or drop it first`,
+        `this instance already has the mirroring endpoint ${displayName(existing.name)} (port ${existing.port}) and SQL Server allows one. ${ENDPOINT_MANAGED_ELSEWHERE}. ` +
+        `Only for an endpoint made outside Pulumi: adopt it (adopt: true with name: ${JSON.stringify(existing.name)}), or drop it first`,
     });
   }
 }

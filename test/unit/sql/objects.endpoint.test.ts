@@ -58,9 +58,21 @@ describe("createEndpoint", () => {
     expect(error.number).toBe(7862);
     expect(error.message).toBe(
       "unable to create mirroring endpoint [hadr] on sql1:1433: An endpoint of the requested type already exists.  Only one endpoint of this type is supported. " +
-        "(Msg 7862, State 1) — this instance already has the mirroring endpoint [Mirroring] (port 5023) and SQL Server allows one: adopt it (adopt: true with name: \"Mirroring\"), or drop it first",
+        "(Msg 7862, State 1) — this instance already has the mirroring endpoint [Mirroring] (port 5023) and SQL Server allows one. " +
+        "If a Pulumi stack already manages it (this instance declared in two MirroringTopology or MirroringInstance components, or in two stacks), " +
+        "do not set adopt: true: the two would fight over the one endpoint, each switching it to its own certificate; declare the instance once " +
+        "(one MirroringTopology with instances and every availability group and mirroring session that uses it). " +
+        "Only for an endpoint made outside Pulumi: adopt it (adopt: true with name: \"Mirroring\"), or drop it first",
     );
     expect(client.statements).toEqual([batch(READ, CREATE, READ), batch(READ_ANY)]);
+  });
+
+  it("the 7862 hint alone never advises adopting: an endpoint a stack manages elsewhere is declared once instead", async () => {
+    const { hintFor } = await import("../../../provider/sql/hints");
+    const hint = hintFor(7862)!;
+    expect(hint).toContain("do not set adopt: true: the two would fight over the one endpoint");
+    expect(hint).toContain("declare the instance once (one MirroringTopology with instances and every availability group and mirroring session that uses it)");
+    expect(hint.endsWith("adopt: true is only for an endpoint made outside Pulumi")).toBe(true);
   });
 
   it("a port in use is reported with advice", async () => {
