@@ -201,3 +201,21 @@ describe("an availability group and restart()", () => {
     expect(await query(c, "SELECT d.state_desc FROM sys.databases AS d WHERE d.name = N'd1'")).toEqual([{ state_desc: "ONLINE" }]);
   });
 });
+
+describe("replicas leaving and coming back", () => {
+  it("REMOVE REPLICA reaches the removed secondary over its link: the group goes away there and its copy stays RESTORING; added back and joined, the copy rejoins with SET HADR and catches up", async () => {
+    const [a, b, c] = await runningGroup();
+    await sql(a, "ALTER AVAILABILITY GROUP ag1 REMOVE REPLICA ON N'C'");
+    await poll(c, "SELECT name FROM sys.availability_groups", (rows) => rows.length === 0, "the group gone on C");
+    expect(await query(c, "SELECT d.state_desc, d.group_database_id FROM sys.databases AS d WHERE d.name = N'd1'")).toEqual([{ state_desc: "RESTORING", group_database_id: null }]);
+    expect(await query(b, "SELECT replica_server_name FROM sys.availability_replicas ORDER BY replica_server_name")).toEqual([{ replica_server_name: "A" }, { replica_server_name: "B" }]);
+    await sql(a, "INSERT INTO d1.dbo.t VALUES (30, N'thirty')");
+    await sql(a, `ALTER AVAILABILITY GROUP ag1 ADD REPLICA ON N'C' WITH (ENDPOINT_URL = N'${c.url}', AVAILABILITY_MODE = ASYNCHRONOUS_COMMIT, FAILOVER_MODE = MANUAL, SEEDING_MODE = MANUAL)`);
+    await sql(c, "ALTER AVAILABILITY GROUP ag1 JOIN WITH (CLUSTER_TYPE = NONE)");
+    await poll(c, REPLICA_STATES, (rows) => rows[0]?.connected_state_desc === "CONNECTED", "C connected to the primary");
+    await sql(c, "ALTER DATABASE d1 SET HADR AVAILABILITY GROUP = ag1");
+    await poll(a, DATABASE_STATES, allSynchronized, "C's copy synchronizing again");
+    await waitUntil(() => c.instance.engine.databases.get("d1")!.lastLsn === a.instance.engine.databases.get("d1")!.lastLsn, "C caught up on row 30");
+    expect(c.instance.engine.databases.get("d1")!.state).toBe("ONLINE");
+  });
+});
