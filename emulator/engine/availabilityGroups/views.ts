@@ -334,7 +334,8 @@ const groupStates = view<GroupStateRow>(
   ],
 );
 
-const FAILURE_STATES: Record<number, string> = { 0: "", 1: "Checking seeding", 2: "Failed seeding" };
+/** failure_state_desc by failure_state; none (NULL) without a failure (an assumption: the page lists the failure states only). */
+const FAILURE_STATES: Record<number, string> = { 1: "Checking seeding", 2: "Failed seeding" };
 
 const automaticSeeding = view<ReturnType<AvailabilityGroupLayer["seeding"]>[number]>(
   "sys.dm_hadr_automatic_seeding",
