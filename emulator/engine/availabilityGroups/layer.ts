@@ -8,7 +8,7 @@
 import type { Catalog } from "../catalog";
 import { sameName } from "../collation";
 import { accessError, type DatabaseLayer } from "../databases";
-import { messageText } from "../errors";
+import { messageText, sqlMessage } from "../errors";
 import type { DatabaseReplicaLiveState, GroupConfig, GroupRecord, ReplicaConfig, ReplicaLiveState, SeedingAttempt } from "./model";
 
 /** What the layer needs from the engine around it. */
@@ -42,7 +42,10 @@ export class AvailabilityGroupLayer {
     private readonly hooks: AvailabilityGroupHooks,
     /** SERVERPROPERTY('IsHadrEnabled'): the instance was started with availability groups enabled. */
     readonly enabled: boolean,
-  ) {}
+  ) {
+    // A copy that belongs to a group cannot be dropped until it leaves it (3752).
+    databases.addGuard("drop", (db) => (db.groupDatabaseId !== null ? sqlMessage(3752, [db.name]) : undefined));
+  }
 
   /** The groups this instance hosts a replica of (live records: do not change them). */
   list(): readonly GroupRecord[] {

@@ -11,6 +11,8 @@ export const AVAILABILITY_GROUP_MESSAGES: Record<number, { severity: number; sta
     state: 1,
     text: "The target database, '%s', is participating in an availability group and is currently not accessible for queries. Either data movement is suspended or the availability replica is not enabled for read access. To allow read-only access to this and other databases in the availability group, enable read access to one or more secondary availability replicas in the group.  For more information, see the ALTER AVAILABILITY GROUP statement in SQL Server Books Online.",
   },
+  // As the DROP DATABASE troubleshooting pages quote it ("Msg 3752, Level 16, State 1").
+  3752: { severity: 16, state: 1, text: "The database '%s' is currently joined to an availability group. Before you can drop the database, you need to remove it from the availability group." },
   35208: { severity: 16, state: 1, text: "Availability-group DDL operations are permitted only when you are using the master database. Run the USE MASTER command, and retry your availability-group DDL command." },
   35209: { severity: 16, state: 1, text: "The %s operation failed for availability replica '%s', because the backup priority value is outside the valid range. The valid range is between %s and %s, inclusive. Set the backup priority to a value within this range, and retry the operation." },
   35210: { severity: 16, state: 1, text: "Failed to modify options for availability replica '%s' in availability group '%s'. The specified availability group does not contain an availability replica with specified name. Verify that availability group name and availability replica name are correct, then retry the operation." },

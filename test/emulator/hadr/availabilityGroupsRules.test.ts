@@ -167,6 +167,14 @@ describe("ALTER DATABASE … SET HADR", () => {
 });
 
 describe("DROP AVAILABILITY GROUP and removals", () => {
+  it("DROP DATABASE of a database in a group is refused with 3752 (its copy stays)", async () => {
+    expect(await error(a, "DROP DATABASE d1")).toMatchObject({
+      number: 3752,
+      message: "The database 'd1' is currently joined to an availability group. Before you can drop the database, you need to remove it from the availability group.",
+    });
+    expect(await query(a, "SELECT name FROM sys.databases WHERE name = N'd1'")).toEqual([{ name: "d1" }]);
+  });
+
   it("REMOVE DATABASE leaves the primary copy ONLINE and the secondary copy RESTORING; DROP on the primary keeps its databases ONLINE", async () => {
     await sql(a, "ALTER AVAILABILITY GROUP ag1 ADD DATABASE d3");
     const before = await query(a, "SELECT d.name, d.state_desc, d.group_database_id FROM sys.databases AS d WHERE d.name = N'd3'");
