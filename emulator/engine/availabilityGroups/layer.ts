@@ -43,8 +43,12 @@ export class AvailabilityGroupLayer {
     /** SERVERPROPERTY('IsHadrEnabled'): the instance was started with availability groups enabled. */
     readonly enabled: boolean,
   ) {
-    // A copy that belongs to a group cannot be dropped until it leaves it (3752).
-    databases.addGuard("drop", (db) => (db.groupDatabaseId !== null ? sqlMessage(3752, [db.name]) : undefined));
+    // A copy that belongs to one of this instance's groups cannot be dropped until it leaves it (3752).
+    // Ids set through the database layer alone (no group here) do not make an availability database.
+    databases.addGuard("drop", (db) => {
+      const member = db.groupDatabaseId !== null && this.list().some((g) => g.config.databases.some((d) => d.groupDatabaseId === db.groupDatabaseId));
+      return member ? sqlMessage(3752, [db.name]) : undefined;
+    });
   }
 
   /** The groups this instance hosts a replica of (live records: do not change them). */
