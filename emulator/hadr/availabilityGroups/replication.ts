@@ -51,6 +51,8 @@ interface Upstream {
   /** Our own link to the primary's endpoint. */
   link?: Link;
   url?: string;
+  /** What the last status sent on `connection` said, LSNs aside (acknowledgements carry those). */
+  lastStatusKey?: string;
 }
 
 const toLsn = (text: string | null | undefined): bigint | null => (text === null || text === undefined ? null : BigInt(text));
@@ -122,7 +124,8 @@ export class AvailabilityGroupReplication {
         }
       } else {
         this.followPrimary(g);
-        this.report(g.config.name);
+        // After every local commit: only a status that says something new (JOIN, GRANT, a copy joined or left).
+        this.report(g.config.name, false);
       }
     }
     for (const [key, peer] of this.peers) {
@@ -339,6 +342,7 @@ export class AvailabilityGroupReplication {
     const layer = this.layer;
     if (m.t === "config") {
       const up = this.upstreamFor(m.config.name);
+      if (up.connection !== connection) delete up.lastStatusKey;
       up.connection = connection;
       layer.applyConfiguration(m.config);
       const g = layer.byName(m.config.name);
@@ -442,8 +446,11 @@ export class AvailabilityGroupReplication {
     this.layer.setDatabaseState(g.config.id, g.localReplicaId, groupDatabaseId, { ...before, synchronizationState: state, lastHardenedLsn: lsn, lastReceived: this.engine!.now() });
   }
 
-  /** Sends the secondary's status to its primary (on the primary's connection, when there is one). */
-  private report(name: string): void {
+  /**
+   * Sends the secondary's status to its primary (on the primary's connection, when there is one).
+   * Unless `always`, a status that differs from the last one sent only in its LSNs is not sent.
+   */
+  private report(name: string, always = true): void {
     if (!this.engine) return;
     const up = this.upstream.get(name.toLowerCase());
     if (!up?.connection?.open) return;
@@ -464,7 +471,11 @@ export class AvailabilityGroupReplication {
         return db?.groupDatabaseId === d.groupDatabaseId ? [{ groupDatabaseId: d.groupDatabaseId, lastLsn: db.lastLsn === null ? null : db.lastLsn.toString() }] : [];
       }),
     };
-    up.connection.send(AG_CHANNEL, encodeAgMessage(status));
+    const key = JSON.stringify({ ...status, databases: status.databases.map((d) => d.groupDatabaseId) });
+    if (always || key !== up.lastStatusKey) {
+      up.connection.send(AG_CHANNEL, encodeAgMessage(status));
+      up.lastStatusKey = key;
+    }
     if (g) this.updateLocalState(g);
   }
 
