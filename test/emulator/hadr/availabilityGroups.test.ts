@@ -115,6 +115,22 @@ describe("a replica whose trust breaks", () => {
     expect(await query(b, "SELECT id FROM d1.dbo.t ORDER BY id")).toEqual([{ id: 1 }, { id: 10 }, { id: 11 }]);
   });
 
+  it("a peer certificate dropped on a secondary: DISCONNECTED with 28035 State 89 once the connections are cut; imported again, CONNECTED and caught up", async () => {
+    const [a, b] = await runningGroup();
+    const [cert] = await query(a, "SELECT CERTENCODED(CERT_ID(N'a_cert')) AS der");
+    await sql(b, "DROP CERTIFICATE a_cert");
+    b.instance.faults.dropEndpointConnections();
+    const rows = await poll(a, REPLICA_STATES, (r) => r.find((x) => x.replica_server_name === "B")?.last_connect_error_number === 28035, "B refuses A's certificate");
+    expect(rows.find((r) => r.replica_server_name === "B")).toMatchObject({ connected_state_desc: "DISCONNECTED", synchronization_health_desc: "NOT_HEALTHY" });
+    expect(await query(a, "SELECT s.last_connect_error_description AS d FROM sys.dm_hadr_availability_replica_states AS s JOIN sys.availability_replicas AS r ON r.replica_id = s.replica_id WHERE r.replica_server_name = N'B'")).toEqual([
+      { d: "Connection handshake failed. The certificate used by the peer is invalid due to the following reason: Certificate not found. State 89." },
+    ]);
+    await sql(a, "INSERT INTO d1.dbo.t VALUES (40, N'forty')");
+    await sql(b, `CREATE CERTIFICATE a_cert AUTHORIZATION a_user FROM BINARY = 0x${(cert!.der as Buffer).toString("hex")}`);
+    await poll(a, DATABASE_STATES, allSynchronized, "B back after the certificate is imported again");
+    expect(await query(b, "SELECT id FROM d1.dbo.t ORDER BY id")).toEqual([{ id: 1 }, { id: 40 }]);
+  });
+
   it("a stopped endpoint on a secondary: DISCONNECTED with 1474 on the primary and on the secondary's own row; STARTED again, CONNECTED", async () => {
     const [a, , c] = await runningGroup();
     await sql(c, "ALTER ENDPOINT Mirroring STATE = STOPPED");
