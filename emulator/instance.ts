@@ -10,6 +10,7 @@ import type { SqlMessage } from "./results";
 import { generateSelfSignedCertificate } from "./crypto/x509";
 import { DEFAULT_VERSION, Engine, type CatalogSnapshot, type EngineSession, type InjectedError } from "./engine/engine";
 import { ConnectionManager } from "./hadr/manager";
+import { AvailabilityGroupReplication } from "./hadr/availabilityGroups/replication";
 import { MirroringSessions } from "./hadr/mirroring/sessions";
 import type { TdsHandler, TdsSession, SessionReply, RequestContext } from "./tds/handler";
 import type { ServerVersion } from "./tds/prelogin";
@@ -44,6 +45,12 @@ export interface EmulatorOptions {
    * nothing, the client sees no error). Default: none. See EngineOptions.messageSeverities.
    */
   messageSeverities?: Readonly<Record<number, number>>;
+  /**
+   * Always On availability groups enabled (SERVERPROPERTY('IsHadrEnabled') = 1), as SQL Server
+   * Configuration Manager or mssql-conf's hadr.hadrenabled set it. When false, every
+   * availability-group statement fails with 35221. Default true.
+   */
+  hadrEnabled?: boolean;
 }
 
 /** What an instance has been asked to do, for round-trip assertions and benchmarks. */
@@ -203,6 +210,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorI
   let engine!: Engine;
   let server: TdsServer | undefined;
   const hadr = new ConnectionManager({ serverName: name, host, ...(options.log ? { log: options.log } : {}), ...(options.now ? { now: options.now } : {}) });
+  const replication = new AvailabilityGroupReplication(hadr);
   const mirroring = new MirroringSessions({ hadr, serverName: name, ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}), ...(options.log ? { log: options.log } : {}) });
 
   const openEngine = () =>
@@ -217,6 +225,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorI
       // The instance's own TDS port is taken: an endpoint cannot listen on it (7890).
       portInUse: (p) => p === server?.port,
       mirroringConnections: () => hadr.connectionRows(),
+      hadrEnabled: options.hadrEnabled ?? true,
       mirroring,
     });
 
@@ -276,6 +285,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorI
   engine = await openEngine();
   await listen();
   await hadr.attach(engine);
+  await replication.attach(engine);
   mirroring.attach(engine);
 
   const instance: EmulatorInstance = {
@@ -344,6 +354,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorI
     },
     async restart() {
       // The endpoint stops listening and its connections are cut; links wait for the instance.
+      replication.detach();
       mirroring.suspend();
       await hadr.suspend();
       // Closing the server drops every connection, which ends their sessions.
@@ -355,9 +366,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorI
       }
       await listen();
       await hadr.attach(engine);
+      await replication.attach(engine);
       mirroring.attach(engine);
     },
     async stop() {
+      replication.detach();
       mirroring.suspend();
       await hadr.close();
       await server?.close();

@@ -5,6 +5,7 @@
  */
 import type { SqlMessage } from "../results";
 import { DATABASE_MESSAGES } from "./databases/messages";
+import { AVAILABILITY_GROUP_MESSAGES } from "./availabilityGroups/messages";
 import { MIRRORING_MESSAGES } from "./mirroring/messages";
 
 interface MessageDefinition {
@@ -167,6 +168,7 @@ const MESSAGES: Record<number, MessageDefinition> = {
   28080: { severity: 10, state: 1, text: "Connection handshake failed. The %s endpoint is not configured. State %s." },
   50000: { severity: 16, state: 1, text: "%s is not supported by the emulator." },
   ...DATABASE_MESSAGES,
+  ...AVAILABILITY_GROUP_MESSAGES,
   ...MIRRORING_MESSAGES,
 };
 
