@@ -10,7 +10,15 @@ import { SA_PASSWORD, startInstances } from "./emulators";
 
 /** One instance under test. */
 export interface Target {
+  /** How the tests and the provider log in to it. */
   readonly sql: SqlTarget;
+  /** Host its peers reach its mirroring endpoint at: 127.0.0.1 for emulators, `MSSQL_REAL_SERVERS`' endpointHost for real servers. */
+  readonly endpointHost: string;
+  /**
+   * Its endpoint's port on real servers (`MSSQL_REAL_SERVERS`' endpointPort, default 5022).
+   * Undefined for emulators: tests reserve theirs (`reservePorts`), as emulated endpoints listen beside other test files'.
+   */
+  readonly endpointPort?: number;
   /** Present for emulated instances. */
   readonly emulator?: EmulatorInstance;
 }
@@ -26,7 +34,7 @@ export interface TargetSet {
 export function targetKinds(minimum: number): Array<"emulator" | "real"> {
   const real = realServers();
   if (real.length === 0) {
-    console.warn("real SQL Server: skipped (set MSSQL_REAL_SERVERS=host:port,… and MSSQL_REAL_PASSWORD to run the engine tests against real instances)");
+    console.warn("real SQL Server: skipped (set MSSQL_REAL_SERVERS=host:port[@endpointHost:endpointPort],… and MSSQL_REAL_PASSWORD to run the engine tests against real instances)");
     return ["emulator"];
   }
   if (real.length < minimum) {
@@ -39,13 +47,20 @@ export function targetKinds(minimum: number): Array<"emulator" | "real"> {
 /** Starts `count` emulated instances (with `emulatorOptions`, e.g. a clock), or takes the first `count` real ones. */
 export async function acquire(kind: "emulator" | "real", count: number, emulatorOptions: Omit<EmulatorOptions, "saPassword"> = {}): Promise<TargetSet> {
   if (kind === "real") {
-    return { kind, targets: realServers().slice(0, count).map((sql) => ({ sql })), stop: async () => undefined };
+    const servers = realServers();
+    if (servers.length < count) throw new Error(`MSSQL_REAL_SERVERS names ${servers.length} instances; this test needs ${count}`);
+    return {
+      kind,
+      targets: servers.slice(0, count).map(({ endpointHost, endpointPort, ...sql }) => ({ sql, endpointHost, endpointPort })),
+      stop: async () => undefined,
+    };
   }
   const instances = await startInstances(count, emulatorOptions);
   return {
     kind,
     targets: instances.map((emulator) => ({
       emulator,
+      endpointHost: "127.0.0.1",
       sql: { server: "127.0.0.1", port: emulator.port, user: "sa", password: SA_PASSWORD, ca: emulator.tlsCertificate },
     })),
     stop: async () => {
