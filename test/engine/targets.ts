@@ -4,7 +4,11 @@
  * answer (request counters, its handshake check, full catalog snapshots) fall back to portable
  * T-SQL equivalents on real servers.
  */
+import { existsSync } from "node:fs";
+import * as path from "node:path";
+import type { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { checkHandshake, type EmulatorInstance, type EmulatorOptions } from "../../emulator";
+import type { TestProject } from "./pulumiProject";
 import { catalogSnapshot, query, realServers, trustByCatalog, type SqlTarget } from "../real/sqlTrust";
 import { SA_PASSWORD, startInstances } from "./emulators";
 
@@ -120,4 +124,20 @@ export async function whilePolling<T>(poll: () => Promise<string[]>, work: () =>
   const value = await work().finally(() => (done = true));
   await watcher;
   return { value, refusals: [...refusals], polls };
+}
+
+/**
+ * When `MSSQL_ENGINE_NODE_MODULES` names a node_modules folder (the real-server workflow's scratch
+ * project, where the package was installed from `npm pack`), the project's program and its dynamic
+ * providers load `pulumi-mssql-mirroring` and `@pulumi/pulumi` from there, not from the checkout:
+ * what runs is what would be published. Returns the folder, or undefined when unset.
+ */
+export function usePackedPackage(project: TestProject): string | undefined {
+  const modules = process.env.MSSQL_ENGINE_NODE_MODULES;
+  if (!modules) return undefined;
+  for (const pkg of ["pulumi-mssql-mirroring", "@pulumi/pulumi"]) {
+    if (!existsSync(path.join(modules, pkg, "package.json"))) throw new Error(`MSSQL_ENGINE_NODE_MODULES (${modules}) holds no ${pkg}: install the packed package there first`);
+  }
+  (project.stack.workspace as LocalWorkspace).envVars.NODE_PATH = modules;
+  return modules;
 }

@@ -35,14 +35,14 @@ export interface RealTarget extends SqlTarget {
   endpointPort: number;
 }
 
-/** Runs a batch on a target and returns every recordset. */
-export async function query(t: SqlTarget, text: string, params: Record<string, string | Buffer> = {}): Promise<Array<Array<Record<string, unknown>>>> {
+/** Runs a batch on a target (in `database`, default master) and returns every recordset. */
+export async function query(t: SqlTarget, text: string, params: Record<string, string | Buffer> = {}, database = "master"): Promise<Array<Array<Record<string, unknown>>>> {
   const pool = new sql.ConnectionPool({
     server: t.server,
     port: t.port,
     user: t.user,
     password: t.password,
-    database: "master",
+    database,
     options: { encrypt: true, trustServerCertificate: t.trustServerCertificate ?? false, ...(t.ca ? { cryptoCredentialsDetails: { ca: t.ca } } : {}) },
     pool: { max: 1 },
   });
