@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { catalogSnapshot, liveConnectionBetween, query, realServers, replicaStates, type ReplicaState } from "../real/sqlTrust";
 import { reservePorts } from "../support/ports";
 import { createProject, pulumiAvailable, recorded, type TestProject } from "./pulumiProject";
-import { acquire, requestCount, targetKinds, tsqlOn, usePackedPackage, type TargetSet } from "./targets";
+import { acquire, requestCount, targetKinds, tsqlOn, usePackedPackage, type Target, type TargetSet } from "./targets";
 
 const MASTER_KEY_PASSWORD = "Marker-AgMK-6a2f!";
 const NAMES = ["sql-a", "sql-b", "sql-c", "sql-d"] as const;
@@ -297,4 +297,85 @@ describe.runIf(runEngine).each(kinds.map((on) => ({ on })))("availability group 
     const everything = state + project.output.join("");
     for (const marker of [set.targets[0]!.sql.password, MASTER_KEY_PASSWORD]) expect(everything).not.toContain(marker);
   });
+});
+
+/**
+ * Lost replies and a lost connection during the group's creation, with the emulator's fault hooks
+ * (real servers have none): each statement of the group's life that changes SQL Server runs alone,
+ * and a retry first reads whether the lost attempt ran, so nothing runs twice and the state always
+ * matches what the instances hold.
+ */
+describe.runIf(runEngine)("availability group under lost replies (emulator fault hooks)", () => {
+  const LONG = 6 * 60_000;
+  const suffix = randomBytes(3).toString("hex");
+  const GROUP = `agf_${suffix}`;
+  const DATABASE = `faults_${suffix}`;
+  let set: TargetSet;
+  let project: TestProject;
+  let ports: number[];
+  const [a, b] = [() => set.targets[0]!, () => set.targets[1]!];
+  const groupsOn = async (t: Target) => (await tsqlOn(t, "SELECT name FROM sys.availability_groups")).map((r) => String(r.name));
+  const connectedOf = async () => (await replicaStates(a().sql, GROUP)).map((s) => `${s.role} ${s.connected}`).sort();
+
+  beforeAll(async () => {
+    set = await acquire("emulator", 2);
+    ports = await reservePorts(2);
+    const primary = a();
+    await tsqlOn(primary, `CREATE DATABASE [${DATABASE}]; ALTER DATABASE [${DATABASE}] SET RECOVERY FULL; BACKUP DATABASE [${DATABASE}] TO DISK = N'${path.join(primary.emulator!.backupDir, `${DATABASE}.bak`)}'`);
+    project = await createProject({
+      source: path.join(__dirname, "availability-group-program"),
+      config: {
+        replicas: { value: JSON.stringify(set.targets.map((t, i) => ({ name: NAMES[i], server: t.sql.server, port: t.sql.port, endpointHost: t.endpointHost, endpointPort: ports[i] }))) },
+        databases: { value: JSON.stringify([DATABASE]) },
+        groupName: { value: GROUP },
+        sqlPassword: { value: primary.sql.password, secret: true },
+        masterKeyPassword: { value: MASTER_KEY_PASSWORD, secret: true },
+        tlsCa: { value: primary.sql.ca! },
+      },
+    });
+  }, LONG);
+
+  afterAll(async () => {
+    await project?.stack.destroy({ color: "never" }).catch(() => undefined);
+    project?.remove();
+    await set?.stop();
+  }, LONG);
+
+  it("a reply lost after CREATE AVAILABILITY GROUP, after JOIN and after ADD DATABASE: one up succeeds, each ran once, nothing pending", async () => {
+    a().emulator!.faults.dropConnectionOn(/^\s*CREATE AVAILABILITY GROUP/i, "after");
+    b().emulator!.faults.dropConnectionOn(/JOIN WITH \(CLUSTER_TYPE = NONE\)/i, "after");
+    a().emulator!.faults.dropConnectionOn(/ADD DATABASE/i, "after");
+    const up = await project.stack.up(recorded(project));
+    expect(up.summary.resourceChanges).toEqual({ create: resources(2, 1) });
+    const statements = (t: Target, kind: string) => t.emulator!.counters.statements[kind] ?? 0;
+    expect(statements(a(), "CREATE AVAILABILITY GROUP")).toBe(1);
+    expect(await groupsOn(a())).toEqual([GROUP]);
+    expect(await groupsOn(b())).toEqual([GROUP]);
+    expect(await connectedOf()).toEqual(["PRIMARY CONNECTED", "SECONDARY CONNECTED"]);
+    const state = JSON.stringify(await project.stack.exportStack());
+    expect(state).not.toContain('"createPending":true');
+    expect((up.outputs.databases!.value as Record<string, { synchronized: boolean }>)[DATABASE]!.synchronized).toBe(true);
+  }, LONG);
+
+  it("JOIN's connection lost before it runs on every attempt: up fails naming the join and the instance, and a rerun converges", async () => {
+    await project.stack.destroy(recorded(project));
+    expect(await groupsOn(a())).toEqual([]);
+    expect(await groupsOn(b())).toEqual([]);
+    // Destroy left the secondary's copy RESTORING, as it must; the test removes it to seed afresh.
+    await tsqlOn(b(), `IF DB_ID(N'${DATABASE}') IS NOT NULL DROP DATABASE [${DATABASE}]`);
+    b().emulator!.faults.dropConnectionOn(/JOIN WITH \(CLUSTER_TYPE = NONE\)/i, "before", 5);
+    const failure = await project.stack.up(recorded(project)).then(
+      () => "succeeded",
+      (e: unknown) => String(e),
+    );
+    expect(failure).toMatch(new RegExp(`unable to join availability group \\[${GROUP}] on 127\\.0\\.0\\.1:${b().sql.port}: .*\\[after 5 attempts]`));
+    // The group exists on the primary (its create finished); the secondary never joined.
+    expect(await groupsOn(a())).toEqual([GROUP]);
+    expect(await groupsOn(b())).toEqual([]);
+    const rerun = await project.stack.up(recorded(project));
+    expect(rerun.summary.result).toBe("succeeded");
+    expect(await groupsOn(b())).toEqual([GROUP]);
+    expect(await connectedOf()).toEqual(["PRIMARY CONNECTED", "SECONDARY CONNECTED"]);
+    expect(JSON.stringify(await project.stack.exportStack())).not.toContain('"createPending":true');
+  }, LONG);
 });
