@@ -4,7 +4,8 @@
  * answer (request counters, its handshake check, full catalog snapshots) fall back to portable
  * T-SQL equivalents on real servers.
  */
-import { existsSync } from "node:fs";
+import { existsSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import * as path from "node:path";
 import type { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { checkHandshake, type EmulatorInstance, type EmulatorOptions } from "../../emulator";
@@ -130,7 +131,11 @@ export async function whilePolling<T>(poll: () => Promise<string[]>, work: () =>
  * When `MSSQL_ENGINE_NODE_MODULES` names a node_modules folder (the real-server workflow's scratch
  * project, where the package was installed from `npm pack`), the project's program and its dynamic
  * providers load `pulumi-mssql-mirroring` and `@pulumi/pulumi` from there, not from the checkout:
- * what runs is what would be published. Returns the folder, or undefined when unset.
+ * what runs is what would be published. The project gets a package.json of its own (otherwise its
+ * nearest one is the checkout's, and Node resolves the package's own name to the checkout itself)
+ * and a `node_modules` link to that folder (found before the checkout's, above it), NODE_PATH names
+ * it too, and resolution from the project is checked. Returns the folder, or undefined
+ * when unset.
  */
 export function usePackedPackage(project: TestProject): string | undefined {
   const modules = process.env.MSSQL_ENGINE_NODE_MODULES;
@@ -138,6 +143,13 @@ export function usePackedPackage(project: TestProject): string | undefined {
   for (const pkg of ["pulumi-mssql-mirroring", "@pulumi/pulumi"]) {
     if (!existsSync(path.join(modules, pkg, "package.json"))) throw new Error(`MSSQL_ENGINE_NODE_MODULES (${modules}) holds no ${pkg}: install the packed package there first`);
   }
-  (project.stack.workspace as LocalWorkspace).envVars.NODE_PATH = modules;
+  writeFileSync(path.join(project.dir, "package.json"), JSON.stringify({ name: "engine-test-project", private: true }, null, 2) + "\n");
+  symlinkSync(path.resolve(modules), path.join(project.dir, "node_modules"), "dir");
+  (project.stack.workspace as LocalWorkspace).envVars.NODE_PATH = path.resolve(modules);
+  const real = realpathSync(path.resolve(modules));
+  for (const pkg of ["pulumi-mssql-mirroring", "@pulumi/pulumi"]) {
+    const resolved = realpathSync(createRequire(path.join(project.dir, "Pulumi.yaml")).resolve(pkg));
+    if (!resolved.startsWith(real + path.sep)) throw new Error(`${pkg} resolves to ${resolved} from the test project, not from MSSQL_ENGINE_NODE_MODULES (${modules})`);
+  }
   return modules;
 }
