@@ -10,6 +10,7 @@ import type { SqlMessage } from "./results";
 import { generateSelfSignedCertificate } from "./crypto/x509";
 import { DEFAULT_VERSION, Engine, type CatalogSnapshot, type EngineSession, type InjectedError } from "./engine/engine";
 import { ConnectionManager } from "./hadr/manager";
+import { AvailabilityGroupReplication } from "./hadr/availabilityGroups/replication";
 import type { TdsHandler, TdsSession, SessionReply, RequestContext } from "./tds/handler";
 import type { ServerVersion } from "./tds/prelogin";
 import { startTdsServer, type TdsServer } from "./tds/server";
@@ -43,6 +44,12 @@ export interface EmulatorOptions {
    * nothing, the client sees no error). Default: none. See EngineOptions.messageSeverities.
    */
   messageSeverities?: Readonly<Record<number, number>>;
+  /**
+   * Always On availability groups enabled (SERVERPROPERTY('IsHadrEnabled') = 1), as SQL Server
+   * Configuration Manager or mssql-conf's hadr.hadrenabled set it. When false, every
+   * availability-group statement fails with 35221. Default true.
+   */
+  hadrEnabled?: boolean;
 }
 
 /** What an instance has been asked to do, for round-trip assertions and benchmarks. */
@@ -202,6 +209,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorI
   let engine!: Engine;
   let server: TdsServer | undefined;
   const hadr = new ConnectionManager({ serverName: name, host, ...(options.log ? { log: options.log } : {}), ...(options.now ? { now: options.now } : {}) });
+  const replication = new AvailabilityGroupReplication(hadr);
 
   const openEngine = () =>
     Engine.open({
@@ -215,6 +223,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorI
       // The instance's own TDS port is taken: an endpoint cannot listen on it (7890).
       portInUse: (p) => p === server?.port,
       mirroringConnections: () => hadr.connectionRows(),
+      hadrEnabled: options.hadrEnabled ?? true,
     });
 
   const wrap = (session: EngineSession): TdsSession => ({
@@ -273,6 +282,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorI
   engine = await openEngine();
   await listen();
   await hadr.attach(engine);
+  await replication.attach(engine);
 
   const instance: EmulatorInstance = {
     name,
@@ -340,6 +350,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorI
     },
     async restart() {
       // The endpoint stops listening and its connections are cut; links wait for the instance.
+      replication.detach();
       await hadr.suspend();
       // Closing the server drops every connection, which ends their sessions.
       await server?.close();
@@ -350,8 +361,10 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorI
       }
       await listen();
       await hadr.attach(engine);
+      await replication.attach(engine);
     },
     async stop() {
+      replication.detach();
       await hadr.close();
       await server?.close();
       await engine.close();

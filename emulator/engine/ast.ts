@@ -5,6 +5,7 @@
  */
 import type { SqlValue } from "../results";
 import type { DatabaseStatementBody } from "./databases/ast";
+import type { AvailabilityGroupStatementBody } from "./availabilityGroups/ast";
 
 // ---------------------------------------------------------------------------------------------
 // Types and expressions
@@ -206,7 +207,8 @@ export type StatementBody =
   | { kind: "alterUser"; name: string; login?: string; newName?: string; defaultSchema?: string }
   | { kind: "dropUser"; name: string; ifExists: boolean }
   | PermissionStatement
-  | DatabaseStatementBody;
+  | DatabaseStatementBody
+  | AvailabilityGroupStatementBody;
 
 /** Endpoint STATE values. */
 export type EndpointState = "STARTED" | "STOPPED" | "DISABLED";

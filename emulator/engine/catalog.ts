@@ -4,6 +4,7 @@
  * the way the instance's collation does. Catalog views are computed from it (views.ts).
  */
 import type { EndpointState } from "./ast";
+import type { GroupRecord } from "./availabilityGroups/model";
 import { sameName } from "./collation";
 import { parseCertificate, type ParsedCertificate } from "../crypto/x509";
 import { FIRST_CERTIFICATE_ID, FIRST_ENDPOINT_ID, FIRST_LOGIN_ID, FIRST_USER_ID, PUBLIC_SERVER_ROLE_ID, SA_ID, SA_SID, SYSTEM_ENDPOINTS } from "./system";
@@ -125,6 +126,8 @@ export interface CatalogState {
   users: UserRecord[];
   permissions: PermissionRecord[];
   backups: BackupRecord[];
+  /** Availability groups this instance hosts a replica of (absent in catalogs saved before they existed). */
+  availabilityGroups?: GroupRecord[];
   /** Next IDs to hand out (never reused, as on SQL Server). */
   next: { login: number; user: number; certificate: number; endpoint: number };
 }

@@ -4,6 +4,7 @@
  * undo journal. Executors and functions receive one {@link ExecContext}.
  */
 import type { SqlValue } from "../results";
+import type { AvailabilityGroupLayer } from "./availabilityGroups/layer";
 import type { Catalog } from "./catalog";
 import type { MirroringConnectionRow } from "./dmv";
 import type { DatabaseStore } from "./databases/store";
@@ -30,6 +31,8 @@ export interface InstanceServices {
   messageSeverities: Readonly<Record<number, number>>;
   /** The instance's databases (sys.databases, tables, logs, backup history). */
   databases: DatabaseStore;
+  /** The instance's availability groups (set by the engine once its database layer exists). */
+  availabilityGroups?: AvailabilityGroupLayer;
 }
 
 /** Session settings changed by SET. */

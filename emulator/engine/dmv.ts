@@ -13,6 +13,7 @@ import type { ColumnType } from "../results";
 import { hasServerPermission } from "./access";
 import { SqlError, sqlMessage } from "./errors";
 import { defineView, type CatalogView } from "./views";
+import { AVAILABILITY_GROUP_DYNAMIC_VIEWS } from "./availabilityGroups/views";
 
 /**
  * One established database-mirroring endpoint connection, as the network layer reports it. Times are
@@ -113,4 +114,4 @@ const mirroringConnections = defineView<MirroringConnectionRow>(
 );
 
 /** Every dynamic management view of the subset, by lower-case `sys.name` (never part of a snapshot). */
-export const DYNAMIC_VIEWS: ReadonlyMap<string, CatalogView> = new Map([mirroringConnections].map((v) => [v.name, v]));
+export const DYNAMIC_VIEWS: ReadonlyMap<string, CatalogView> = new Map([mirroringConnections, ...AVAILABILITY_GROUP_DYNAMIC_VIEWS].map((v) => [v.name, v]));

@@ -15,6 +15,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { SqlMessage, SqlParameter, SqlValue, StatementOutcome } from "../results";
 import { hasServerPermission, isSysadmin, userIdForLogin } from "./access";
+import { AvailabilityGroupLayer } from "./availabilityGroups/layer";
 import { Catalog, initialState } from "./catalog";
 import { EngineCore, type EngineCounters } from "./core";
 import { DatabaseLayer } from "./databases";
@@ -84,6 +85,12 @@ export interface EngineOptions {
    * severity-10 message. Default: none.
    */
   messageSeverities?: Readonly<Record<number, number>>;
+  /**
+   * SERVERPROPERTY('IsHadrEnabled'): Always On availability groups are enabled (as SQL Server
+   * Configuration Manager / mssql-conf hadr.hadrenabled set it). When false every availability-group
+   * statement fails with 35221. Default true.
+   */
+  hadrEnabled?: boolean;
 }
 
 /** The instance's DATABASE_MIRRORING endpoint as the network layer needs it (a copy). */
@@ -195,14 +202,30 @@ function plain(v: SqlValue): string | number | boolean | null {
 /** One emulated SQL Server instance. */
 export class Engine {
   private readonly layer: DatabaseLayer;
+  private readonly groups: AvailabilityGroupLayer;
 
   private constructor(
     private readonly core: EngineCore,
     /** @@SERVERNAME. */
     readonly serverName: string,
+    hadrEnabled: boolean,
   ) {
     cores.set(this, core);
     this.layer = new DatabaseLayer(core.services.databases, { persist: () => core.schedulePersist() });
+    this.groups = new AvailabilityGroupLayer(
+      core.catalog,
+      this.layer,
+      {
+        persist: () => {
+          core.markDirty();
+          core.schedulePersist();
+        },
+        serverName,
+        now: core.services.now,
+      },
+      hadrEnabled,
+    );
+    core.services.availabilityGroups = this.groups;
   }
 
   /** Starts an instance, loading its catalog from `dataDir` when one was saved there. */
@@ -228,7 +251,7 @@ export class Engine {
     const core = new EngineCore(new Catalog(state), services, o.dataDir);
     core.markDirty();
     await core.flush();
-    return new Engine(core, o.serverName);
+    return new Engine(core, o.serverName, o.hadrEnabled ?? true);
   }
 
   /**
@@ -297,6 +320,11 @@ export class Engine {
   /** The database layer: databases, their logs, and the API the replication layers use. */
   get databases(): DatabaseLayer {
     return this.layer;
+  }
+
+  /** The availability groups this instance hosts a replica of, and their live state (the hadr/ layer's API). */
+  get availabilityGroups(): AvailabilityGroupLayer {
+    return this.groups;
   }
 
   /** Statement, batch and login counters (live objects). */

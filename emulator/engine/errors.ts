@@ -5,6 +5,7 @@
  */
 import type { SqlMessage } from "../results";
 import { DATABASE_MESSAGES } from "./databases/messages";
+import { AVAILABILITY_GROUP_MESSAGES } from "./availabilityGroups/messages";
 
 interface MessageDefinition {
   /** Severity (class) the emulator raises the message with. */
@@ -166,6 +167,7 @@ const MESSAGES: Record<number, MessageDefinition> = {
   28080: { severity: 10, state: 1, text: "Connection handshake failed. The %s endpoint is not configured. State %s." },
   50000: { severity: 16, state: 1, text: "%s is not supported by the emulator." },
   ...DATABASE_MESSAGES,
+  ...AVAILABILITY_GROUP_MESSAGES,
 };
 
 /** Options for {@link sqlMessage}. */

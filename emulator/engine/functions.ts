@@ -78,7 +78,7 @@ function serverProperty(ctx: ExecContext, name: string): SqlValue {
     case "COLLATION":
       return "SQL_Latin1_General_CP1_CI_AS";
     case "ISHADRENABLED":
-      return 1;
+      return ctx.instance.availabilityGroups?.enabled === false ? 0 : 1;
     case "ISINTEGRATEDSECURITYONLY":
       return 0;
     case "ISCLUSTERED":

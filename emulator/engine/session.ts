@@ -14,6 +14,8 @@ import type { EngineCore, SessionHandle } from "./core";
 import type { DateFormat } from "./datetime";
 import { executeAlterAuthorization } from "./ddl/authorization";
 import { isDatabaseStatement } from "./databases/ast";
+import { isAvailabilityGroupStatement } from "./availabilityGroups/ast";
+import { executeAvailabilityGroupStatement } from "./availabilityGroups/statements";
 import { SessionObjectResolver } from "./databases/objects";
 import { executeCertificate } from "./ddl/certificates";
 import { compileDatabaseStatement, executeDatabaseStatement, guardDatabaseScope } from "./ddl/databaseStatements";
@@ -240,6 +242,10 @@ export class Session implements SessionHandle {
   private async dispatch(s: Statement, ctx: ExecContext, run: BatchRun): Promise<StatementOutcome[]> {
     guardDatabaseScope(ctx, s);
     if (isDatabaseStatement(s)) return executeDatabaseStatement(ctx, s, run.compiled);
+    if (isAvailabilityGroupStatement(s)) {
+      executeAvailabilityGroupStatement(ctx, s);
+      return [{ kind: "done" }];
+    }
     switch (s.kind) {
       case "select": {
         const query = run.compiled.query(s);

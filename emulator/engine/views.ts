@@ -10,6 +10,7 @@ import type { Catalog, CertificateRecord, EndpointRecord, LoginRecord, Permissio
 import type { InstanceServices } from "./context";
 import type { DatabaseStore } from "./databases/store";
 import { DATABASE_SYS_VIEWS } from "./databases/views";
+import { AVAILABILITY_GROUP_CATALOG_VIEWS } from "./availabilityGroups/views";
 import {
   FIXED_DATABASE_PRINCIPALS,
   FIXED_SERVER_ROLES,
@@ -430,6 +431,7 @@ export const VIEWS: ReadonlyMap<string, CatalogView> = new Map(
     openKeys,
     certificates,
     ...DATABASE_SYS_VIEWS,
+    ...AVAILABILITY_GROUP_CATALOG_VIEWS,
     endpoints,
     tcpEndpoints,
     mirroringEndpoints,

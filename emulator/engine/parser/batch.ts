@@ -7,6 +7,8 @@ import type { Expr, Statement, StatementBody, TypeName } from "../ast";
 import { compileError } from "../errors";
 import { tokenize, type LexerOptions } from "../lexer";
 import { databaseCounterName, isDatabaseStatement } from "../databases/ast";
+import { availabilityGroupCounterName, isAvailabilityGroupStatement } from "../availabilityGroups/ast";
+import { parseAlterAvailabilityGroup, parseCreateAvailabilityGroup, parseDropAvailabilityGroup } from "./availabilityGroups";
 import { parseAlterDatabase, parseBackup, parseCreateDatabase, parseCreateTable, parseDelete, parseDropDatabase, parseDropTable, parseInsert, parseRestore, parseUpdate } from "./databases";
 import { parseExpression, parseSelect, parseTypeName } from "./expressions";
 import { parseAlterEndpoint, parseCreateEndpoint } from "./endpoints";
@@ -74,6 +76,7 @@ export function parseBatch(sql: string, options: LexerOptions = {}): Statement[]
 
 function counterName(body: StatementBody): string {
   if (isDatabaseStatement(body)) return databaseCounterName(body);
+  if (isAvailabilityGroupStatement(body)) return availabilityGroupCounterName(body);
   switch (body.kind) {
     case "select": return "SELECT";
     case "use": return "USE";
@@ -209,6 +212,7 @@ function parseCreate(s: TokenStream): StatementBody {
   if (s.acceptWord("USER")) return parseCreateUser(s);
   if (s.isWord("DATABASE")) return parseCreateDatabase(s);
   if (s.isWord("TABLE")) return parseCreateTable(s);
+  if (s.isWords("AVAILABILITY", "GROUP")) return parseCreateAvailabilityGroup(s);
   return unsupportedTarget(s, "CREATE");
 }
 
@@ -221,6 +225,7 @@ function parseAlter(s: TokenStream): StatementBody {
   if (s.acceptWord("USER")) return parseAlterUser(s);
   if (s.acceptWord("AUTHORIZATION")) return parseAlterAuthorization(s);
   if (s.isWord("DATABASE")) return parseAlterDatabase(s);
+  if (s.isWords("AVAILABILITY", "GROUP")) return parseAlterAvailabilityGroup(s);
   return unsupportedTarget(s, "ALTER");
 }
 
@@ -233,6 +238,7 @@ function parseDrop(s: TokenStream): StatementBody {
   if (s.acceptWord("USER")) return parseDropUser(s);
   if (s.isWord("DATABASE")) return parseDropDatabase(s);
   if (s.isWord("TABLE")) return parseDropTable(s);
+  if (s.isWords("AVAILABILITY", "GROUP")) return parseDropAvailabilityGroup(s);
   return unsupportedTarget(s, "DROP");
 }
 

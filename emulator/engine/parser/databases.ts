@@ -5,6 +5,7 @@
  * must be literals (a variable is a syntax error, as elsewhere in the emulator's DDL); valid T-SQL
  * outside the subset is refused with 50000 naming the construct.
  */
+import { parseSetHadr } from "./availabilityGroups";
 import type { Expr, StatementBody, TableRef } from "../ast";
 import { compileError } from "../errors";
 import type { BackupOptions, ColumnSpec, RestoreOptions } from "../databases/ast";
@@ -66,6 +67,7 @@ export function parseAlterDatabase(s: TokenStream): StatementBody {
   s.next();
   const option = s.peek();
   if (option.kind !== "word") throw s.syntaxError();
+  if (s.isWord("HADR")) return parseSetHadr(s, database);
   if (!s.isWord("RECOVERY")) throw s.unsupported(`ALTER DATABASE … SET ${option.value.toUpperCase()}`);
   s.next();
   const value = s.expectOneOf("FULL", "SIMPLE", "BULK_LOGGED");
