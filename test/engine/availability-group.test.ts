@@ -14,7 +14,7 @@
 import { randomBytes } from "node:crypto";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { catalogSnapshot, liveConnectionBetween, query, realServers, replicaStates, type ReplicaState } from "../real/sqlTrust";
+import { acceptedConnectionFrom, catalogSnapshot, liveConnectionBetween, query, realServers, replicaStates, type ReplicaState } from "../real/sqlTrust";
 import { reservePorts } from "../support/ports";
 import { createProject, pulumiAvailable, recorded, type TestProject } from "./pulumiProject";
 import { acquire, requestCount, targetKinds, tsqlOn, usePackedPackage, type Target, type TargetSet } from "./targets";
@@ -74,6 +74,11 @@ describe.runIf(runEngine).each(kinds.map((on) => ({ on })))("availability group 
       { group: GROUP, db },
     );
     return Object.fromEntries((rows ?? []).map((r) => [String(r.replica_server_name), String(r.synchronization_state_desc)]));
+  };
+  /** The outputs in state of every resource of `kind` (what the last up or refresh recorded). */
+  const stateOutputs = async (kind: string) => {
+    const deployment = (await project.stack.exportStack()).deployment as { resources?: Array<{ type: string; outputs?: Record<string, unknown> }> };
+    return (deployment.resources ?? []).filter((r) => r.type === `pulumi-nodejs:dynamic/mssql-mirroring:${kind}`).map((r) => r.outputs ?? {});
   };
   /** Polls `read` (bounded) until `done` holds, and returns the last value either way. */
   const pollUntil = async <T>(read: () => Promise<T>, done: (v: T) => boolean): Promise<T> => {
@@ -205,26 +210,34 @@ describe.runIf(runEngine).each(kinds.map((on) => ({ on })))("availability group 
     await tsqlOn(c, "REVOKE CONNECT ON ENDPOINT::[hadr_endpoint] FROM [mirroring_sql-a_login]");
     await tsqlOn(c, "ALTER ENDPOINT [hadr_endpoint] STATE = STOPPED");
     await tsqlOn(c, "ALTER ENDPOINT [hadr_endpoint] STATE = STARTED");
-    const seen = await pollUntil(() => primaryView(["sql-c"]), (v) => v["sql-c"]!.connected === "DISCONNECTED");
-    expect(seen["sql-c"]!.connected).toBe("DISCONNECTED");
-    expect(await liveConnections(["sql-a", "sql-c"])).toEqual(["sql-a<->sql-c: false"]);
+    // The primary sees sql-c DISCONNECTED, with the error of the refused reconnection.
+    const ofC = async () => (await replicaStates(target("sql-a").sql, GROUP)).find((s) => s.replica.toLowerCase() === names.c.toLowerCase());
+    const seen = await pollUntil(ofC, (s) => s?.connected === "DISCONNECTED" && s.lastErrorNumber !== null);
+    expect({ connected: seen?.connected, error: seen?.lastErrorNumber !== null }).toEqual({ connected: "DISCONNECTED", error: true });
+    // sql-c accepts no connection from sql-a any more (the other direction may well stay up).
+    expect(await pollUntil(() => acceptedConnectionFrom(c.sql, "mirroring_sql-a_"), (v) => v === false)).toBe(false);
 
     const refresh = await project.stack.refresh(recorded(project));
     // The revoked grant is gone from state; the group's view of sql-c and sql-c's copies changed.
     expect(refresh.summary.resourceChanges?.delete).toBe(1);
-    const outputs = await project.stack.outputs();
-    const health = (outputs.replicaHealth!.value as Record<string, { connected: boolean; lastConnectError: { number: number; description: string } | null }>)[names.c]!;
+    // Stack outputs change only when the program runs: what refresh read is in each resource's state.
+    const group = await stateOutputs("AvailabilityGroup");
+    const health = (group[0]!.replicaHealth as Record<string, { connected: boolean; lastConnectError: { number: number; description: string } | null }>)[names.c]!;
     expect(health.connected).toBe(false);
     expect(health.lastConnectError).not.toBeNull();
     if (on === "emulator") {
-      // The refusal's own error (the emulator reports it on the replica that failed to connect).
-      expect(health.lastConnectError!.number).toBe(28034);
-      expect(health.lastConnectError!.description).toContain("'mirroring_sql-a_login' does not have CONNECT permission on the endpoint");
+      // The refusal's own error: sql-c refused sql-a's login.
+      expect(health.lastConnectError).toEqual({
+        number: 28034,
+        description: "Connection handshake failed. The login 'mirroring_sql-a_login' does not have CONNECT permission on the endpoint. State 84.",
+      });
     }
+    const joinC = (await stateOutputs("AvailabilityGroupJoin")).find((j) => j.serverName === names.c)!;
+    expect(joinC.connected).toBe(false);
     for (const db of DATABASES) {
-      const copies = (outputs.databases!.value as Record<string, { replicaStates: Record<string, { synchronizationState: string }>; synchronized: boolean }>)[db]!;
+      const copies = (await stateOutputs("AvailabilityGroupDatabase")).find((d) => d.database === db)!;
       expect(copies.synchronized).toBe(false);
-      expect(copies.replicaStates[names.c]!.synchronizationState).toBe("NOT SYNCHRONIZING");
+      expect((copies.replicaStates as Record<string, { synchronizationState: string }>)[names.c]!.synchronizationState).toBe("NOT SYNCHRONIZING");
     }
 
     const up = await project.stack.up(recorded(project));

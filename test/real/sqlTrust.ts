@@ -225,12 +225,18 @@ export async function mirroringConnections(t: SqlTarget): Promise<MirroringConne
 }
 
 /**
- * Whether `a` and `b` hold a live, authenticated endpoint connection: one that either accepted
- * from the other, authenticated by a certificate owned by a principal whose name starts with the
- * other's `principalPrefix` (the login and the user that stand for a peer share it).
+ * Whether `on` holds a live connection it accepted from a peer that authenticated with a
+ * certificate owned by a principal whose name starts with `fromPrefix` (the login and the user
+ * that stand for a peer share it): the handshake completed (`login_state` ONLINE).
+ */
+export async function acceptedConnectionFrom(on: SqlTarget, fromPrefix: string): Promise<boolean> {
+  return (await mirroringConnections(on)).some((c) => c.accepted && c.loginState === LOGIN_STATE_ONLINE && (c.principal ?? "").startsWith(fromPrefix));
+}
+
+/**
+ * Whether `a` and `b` hold a live, authenticated endpoint connection in either direction (which
+ * side opens it is SQL Server's business; that one exists and completed its handshake is the proof).
  */
 export async function liveConnectionBetween(a: { sql: SqlTarget; principalPrefix: string }, b: { sql: SqlTarget; principalPrefix: string }): Promise<boolean> {
-  const accepted = async (on: SqlTarget, fromPrefix: string) =>
-    (await mirroringConnections(on)).some((c) => c.accepted && c.loginState === LOGIN_STATE_ONLINE && (c.principal ?? "").startsWith(fromPrefix));
-  return (await accepted(a.sql, b.principalPrefix)) || (await accepted(b.sql, a.principalPrefix));
+  return (await acceptedConnectionFrom(a.sql, b.principalPrefix)) || (await acceptedConnectionFrom(b.sql, a.principalPrefix));
 }
