@@ -20,7 +20,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { localPulumiEnv, localStack } from "./localStack";
-import { bracket, DemoSql, literal, pollFor } from "./demoSql";
+import { bracket, SaSql, literal, pollFor } from "./saSql";
 import { checkHandshake, startEmulator, type CatalogSnapshot, type EmulatorInstance } from "../emulator";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -103,7 +103,7 @@ const databaseNames = (t: TopologyConfig): string[] =>
   t.availabilityGroup ? (t.availabilityGroup.databases ?? []).map((d) => (typeof d === "string" ? d : d.name)) : (t.mirroring?.databases ?? []);
 
 /** What a DBA has before asking for a group or a session: each database ONLINE, FULL recovery, a table, a full backup. */
-async function prepareDatabases(sql: DemoSql, on: EmulatorInstance, databases: string[]): Promise<void> {
+async function prepareDatabases(sql: SaSql, on: EmulatorInstance, databases: string[]): Promise<void> {
   for (const db of databases) {
     await sql.run(on, `CREATE DATABASE ${bracket(db)}`);
     await sql.run(on, `ALTER DATABASE ${bracket(db)} SET RECOVERY FULL`);
@@ -115,7 +115,7 @@ async function prepareDatabases(sql: DemoSql, on: EmulatorInstance, databases: s
 }
 
 /** dev: the group as its primary sees it, and a row written on the primary read on every secondary. */
-async function showAvailabilityGroup(sql: DemoSql, instances: Instances, outputs: Record<string, unknown>, databases: string[]): Promise<void> {
+async function showAvailabilityGroup(sql: SaSql, instances: Instances, outputs: Record<string, unknown>, databases: string[]): Promise<void> {
   const group = outputs.availabilityGroup as { name: string; primaryReplica: string };
   const primaryName = instances.logicalName(group.primaryReplica);
   const primary = instances.get(primaryName);
@@ -169,7 +169,7 @@ async function showAvailabilityGroup(sql: DemoSql, instances: Instances, outputs
 }
 
 /** Every session's state as one partner sees it. */
-async function sessionRows(sql: DemoSql, instance: EmulatorInstance) {
+async function sessionRows(sql: SaSql, instance: EmulatorInstance) {
   return sql.rows(
     instance,
     `SELECT DB_NAME(database_id) AS database_name, mirroring_role_desc, mirroring_state_desc, mirroring_safety_level_desc, mirroring_witness_state_desc
@@ -177,7 +177,7 @@ async function sessionRows(sql: DemoSql, instance: EmulatorInstance) {
   );
 }
 
-async function printSessions(sql: DemoSql, instances: Instances, partners: string[], witness: string | undefined): Promise<void> {
+async function printSessions(sql: SaSql, instances: Instances, partners: string[], witness: string | undefined): Promise<void> {
   const rows: string[][] = [["instance", "database", "role", "state", "safety", "witness"]];
   for (const name of partners) {
     const instance = instances.get(name);
@@ -193,13 +193,13 @@ async function printSessions(sql: DemoSql, instances: Instances, partners: strin
 }
 
 /** The role `instance` holds for `database` now. */
-async function roleOf(sql: DemoSql, instance: EmulatorInstance, database: string): Promise<string | undefined> {
+async function roleOf(sql: SaSql, instance: EmulatorInstance, database: string): Promise<string | undefined> {
   const rows = await sql.rows(instance, `SELECT mirroring_role_desc, mirroring_state_desc FROM sys.database_mirroring WHERE database_id = DB_ID(${literal(database)})`);
   return rows[0]?.mirroring_role_desc as string | undefined;
 }
 
 /** prod: the sessions, then an automatic failover and what Pulumi makes of it. */
-async function showMirroring(sql: DemoSql, instances: Instances, stack: Stack, outputs: Record<string, unknown>, topology: TopologyConfig): Promise<void> {
+async function showMirroring(sql: SaSql, instances: Instances, stack: Stack, outputs: Record<string, unknown>, topology: TopologyConfig): Promise<void> {
   const partners = topology.partners!.map((p) => p.name);
   const witness = topology.witness?.name;
   const databases = topology.mirroring!.databases;
@@ -318,7 +318,7 @@ async function main(): Promise<void> {
   );
   console.log(`  encryption ${topology.encryption ?? "REQUIRED"}, algorithm ${topology.algorithm ?? "AES"}, certificates valid ${topology.certificateValidityDays ?? 365} days`);
 
-  const sql = new DemoSql(saPassword);
+  const sql = new SaSql(saPassword);
   if (databases.length > 0) {
     step("Databases, as a DBA has them before asking for a group or a session");
     await prepareDatabases(sql, instances.get(members[0]!.name), databases);

@@ -1,6 +1,6 @@
 /**
- * What the demo asks the instances directly, as a DBA would in SSMS: T-SQL over real TDS through the
- * `mssql` driver, one pool per instance, and bounded polls for states that take a moment to settle.
+ * T-SQL to emulated instances as `sa`, as a DBA would in SSMS (the demo and the benchmarks use it):
+ * over real TDS through the `mssql` driver, one pool per instance, and bounded polls for states that take a moment to settle.
  */
 import sql from "mssql";
 import type { EmulatorInstance } from "../emulator";
@@ -9,7 +9,7 @@ import type { EmulatorInstance } from "../emulator";
 export type Row = Record<string, unknown>;
 
 /** T-SQL sessions to the demo's instances as `sa`, one pool per instance, closed together. */
-export class DemoSql {
+export class SaSql {
   private readonly pools = new Map<string, Promise<sql.ConnectionPool>>();
 
   constructor(private readonly saPassword: string) {}
