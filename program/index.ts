@@ -78,12 +78,22 @@ export const certificates = pulumi.all(
 );
 
 const group = mesh.availabilityGroup;
-/** The availability group, when the stack declares one: its primary, each replica's health, each database's copies. */
+/**
+ * The availability group, when the stack declares one: its primary, each secondary's health as it
+ * reported it once joined (role, connected, synchronization health, last connect error), each
+ * database's copies. (The group's own replicaHealth is what the primary saw when it created the
+ * group, before any secondary joined; `pulumi refresh` brings it up to date.)
+ */
 export const availabilityGroup = group
   ? pulumi.output({
       name: group.group.name,
       primaryReplica: group.group.primaryReplica,
-      replicaHealth: group.group.replicaHealth,
+      secondaries: Object.fromEntries(
+        Object.entries(group.joins).map(([name, join]) => [
+          name,
+          { role: join.role, connected: join.connected, synchronizationHealth: join.synchronizationHealth, lastConnectError: join.lastConnectError },
+        ]),
+      ),
       databases: Object.fromEntries(Object.entries(group.databases).map(([db, d]) => [db, d.replicaStates])),
     })
   : undefined;
