@@ -7,7 +7,7 @@
  * planned fail-back through the program; destroy leaving both copies. Emulator only (mirroring is
  * Windows-only on real SQL Server and the workflow's containers are Linux).
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -64,6 +64,8 @@ describe.runIf(pulumiAvailable())("a mirroring session with a witness through th
 
   beforeAll(async () => {
     endpointPorts = await reservePorts(3);
+    // The folder both partners reach (a share in real life): SQL Server does not create it (3201).
+    mkdirSync(seed);
     for (const n of NAMES) await start(n);
     const a = on("sql-a");
     await tsql(a, `CREATE DATABASE [${DB}]`);
