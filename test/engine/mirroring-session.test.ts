@@ -31,7 +31,7 @@ async function eventually(what: string, probe: () => Promise<boolean>, timeoutMs
   }
 }
 
-describe.runIf(pulumiAvailable())("a mirroring session with a witness through the Pulumi CLI", () => {
+describe.runIf(pulumiAvailable())("a mirroring session with a witness through the Pulumi CLI", { timeout: 300_000 }, () => {
   const root = mkdtempSync(path.join(os.tmpdir(), "mirroring-engine-"));
   const seed = path.join(root, "seed");
   const instances = new Map<Name, EmulatorInstance>();

@@ -104,7 +104,7 @@ async function prepareDatabase(on: Target, db: string): Promise<void> {
 
 const runEngine = pulumiAvailable();
 
-describe.runIf(runEngine)("certificate rotation under a running availability group (3 replicas)", () => {
+describe.runIf(runEngine)("certificate rotation under a running availability group (3 replicas)", { timeout: 300_000 }, () => {
   const NAMES = ["sql-a", "sql-b", "sql-c"] as const;
   // + 3 server names, the group, 2 joins, 1 database.
   const RESOURCES = MESH + 3 + 1 + 2 + 1;
@@ -131,7 +131,11 @@ describe.runIf(runEngine)("certificate rotation under a running availability gro
   const handshakes = async () =>
     Promise.all(NAMES.flatMap((from) => NAMES.filter((to) => to !== from).map(async (to) => `${from}->${to}: ${await handshake(f.byName(from), f.byName(to), { from: "replica", to: "replica" })}`)));
   const everything = async () => [...(await groupStates()), ...(await handshakes())];
-  const healthy = [...NAMES.map((n) => ok(`replica ${n.toUpperCase()}`)), ...NAMES.map((n) => ok(`copy on ${n.toUpperCase()}`))].sort();
+  // Replica names are each instance's @@SERVERNAME.
+  const healthy = () => {
+    const servers = f.instances.map((t) => t.emulator!.name);
+    return [...servers.map((n) => ok(`replica ${n}`)), ...servers.map((n) => ok(`copy on ${n}`))].sort();
+  };
 
   beforeAll(() => f.setup(async (t) => prepareDatabase(t[0]!, "sales")));
   afterAll(() => f.teardown());
@@ -139,7 +143,7 @@ describe.runIf(runEngine)("certificate rotation under a running availability gro
   it("creates the group: every replica CONNECTED, the copies SYNCHRONIZED", async () => {
     const up = await f.project.stack.up(recorded(f.project));
     expect(up.summary.resourceChanges).toEqual({ create: RESOURCES });
-    await eventually("a healthy group", async () => JSON.stringify((await groupStates()).sort()) === JSON.stringify(healthy));
+    await eventually("a healthy group", async () => JSON.stringify((await groupStates()).sort()) === JSON.stringify(healthy()));
   });
 
   it("rotates every certificate at the window while every replica stays CONNECTED and every copy SYNCHRONIZED", async () => {
@@ -161,7 +165,7 @@ describe.runIf(runEngine)("certificate rotation under a running availability gro
       await tsqlOn(f.byName(n), "ALTER ENDPOINT [hadr_endpoint] STATE = STOPPED");
       await tsqlOn(f.byName(n), "ALTER ENDPOINT [hadr_endpoint] STATE = STARTED");
     }
-    await eventually("the group healthy again", async () => JSON.stringify((await groupStates()).sort()) === JSON.stringify(healthy));
+    await eventually("the group healthy again", async () => JSON.stringify((await groupStates()).sort()) === JSON.stringify(healthy()));
     await tsqlOn(f.byName("sql-a"), "INSERT INTO [sales].dbo.orders (id, item) VALUES (2, N'after the rotation')");
     for (const n of ["sql-b", "sql-c"]) {
       await eventually(`row 2 on ${n}`, async () => (await tsqlOn(f.byName(n), "SELECT COUNT(*) AS n FROM [sales].dbo.orders WHERE id = 2"))[0]!.n === 1);
@@ -171,7 +175,7 @@ describe.runIf(runEngine)("certificate rotation under a running availability gro
   });
 });
 
-describe.runIf(runEngine)("certificate rotation under a running mirroring session (two partners and a witness)", () => {
+describe.runIf(runEngine)("certificate rotation under a running mirroring session (two partners and a witness)", { timeout: 300_000 }, () => {
   const NAMES = ["sql-a", "sql-b", "sql-w"] as const;
   // + 1 session.
   const RESOURCES = MESH + 1;
