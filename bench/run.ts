@@ -4,7 +4,7 @@
  * instances. Prints a table and writes bench/results.json. See bench/README.md for the method.
  *
  * Options: --quick (2-replica scale point, 1 pair; default 5 pairs and 2, 4, 8 replicas), --pairs N, --scale 2,4,8, --out FILE,
- * --no-ops, --no-update, --[no-]scale-baseline (also time the baseline at each scale point;
+ * --no-ops, --no-update, --no-ag, --[no-]scale-baseline (also time the baseline at each scale point;
  * default on in full runs).
  */
 import { execFileSync } from "node:child_process";
@@ -16,6 +16,7 @@ import { startEmulator, type EmulatorInstance } from "../emulator";
 import { POOL_SIZE } from "../provider/sql/connection";
 import { createProject, DYNAMIC_PROVIDER_PROCESS, median, ROOT, round, timed, watchProcesses, WORK_DIR, type BenchProject } from "./harness";
 import { measureOperations, type OperationsResult } from "./operations";
+import { SaSql } from "../scripts/saSql";
 
 const SA_PASSWORD = "Bench-SA-Passw0rd!";
 const MASTER_KEY_PASSWORD = "Bench-MK-Passw0rd!";
@@ -31,6 +32,7 @@ interface Options {
   ops: boolean;
   update: boolean;
   scaleBaseline: boolean;
+  ag: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -51,6 +53,7 @@ function parseOptions(argv: string[]): Options {
     ops: !argv.includes("--no-ops"),
     update: !argv.includes("--no-update"),
     scaleBaseline: quick ? argv.includes("--scale-baseline") : !argv.includes("--no-scale-baseline"),
+    ag: !argv.includes("--no-ag"),
   };
 }
 
@@ -445,6 +448,129 @@ async function scalePoint(instances: EmulatorInstance[], replicas: number, packa
 }
 
 // ---------------------------------------------------------------------------------------------
+// Availability group: a whole stack from bare instances to SYNCHRONIZED copies
+
+const AG_DATABASE = "benchsales";
+
+interface AvailabilityGroupResult {
+  replicas: number;
+  resources: number;
+  pairs: Array<{ real: number; baseline: number }>;
+  upRatio: number;
+  upRatioSpread: { min: number; max: number };
+  upMs: { real: number; baseline: number };
+  /** From the start of `up` until the primary reports every copy SYNCHRONIZED (polled every 50 ms). */
+  msToSynchronized: number;
+  msToSynchronizedRuns: number[];
+  previewRequests: number;
+  /** RPCs per dynamic resource of `up`, `refresh` and `destroy` (the AG resources' polls included). */
+  requestsPerResource: { up: number; refresh: number; destroy: number };
+  /** Requests that the whole `up` sent, and how many of them went to the group's waits (the rest: one per create). */
+  upRequests: number;
+  maxLoginsPerInstance: PerCommand<number>;
+}
+
+/** Three replicas, one database, readable secondaries: real vs baseline `up` alternately, and the time to SYNCHRONIZED. */
+async function availabilityGroupSection(instances: EmulatorInstance[], pairs: number, packageVersion: string): Promise<AvailabilityGroupResult> {
+  const used = instances.slice(0, 3);
+  const sa = new SaSql(SA_PASSWORD);
+  const [primary, ...secondaries] = used as [EmulatorInstance, ...EmulatorInstance[]];
+  await sa.run(primary, `CREATE DATABASE ${AG_DATABASE}`);
+  await sa.run(primary, `ALTER DATABASE ${AG_DATABASE} SET RECOVERY FULL`);
+  await sa.run(primary, `CREATE TABLE ${AG_DATABASE}.dbo.orders (id int NOT NULL PRIMARY KEY, item nvarchar(100) NOT NULL)`);
+  await sa.run(primary, `INSERT INTO ${AG_DATABASE}.dbo.orders (id, item) VALUES (1, N'bench')`);
+  await sa.run(primary, `BACKUP DATABASE ${AG_DATABASE} TO DISK = N'${AG_DATABASE}-full.bak'`);
+  const topology = { ...agTopology(used), availabilityGroup: { name: "benchag", databases: [AG_DATABASE], readableSecondaries: "ALL" } };
+  const ca = primary.tlsCertificate;
+  const real = await newProject("ag-real", "real", ca, topology);
+  const baseline = await newProject("ag-baseline", "baseline", ca, topology);
+  const synchronized = async () => {
+    const rows = await sa.rows(primary, "SELECT synchronization_state_desc AS s FROM sys.dm_hadr_database_replica_states").catch(() => []);
+    return rows.length === used.length && rows.every((r) => r.s === "SYNCHRONIZED");
+  };
+  const result: AvailabilityGroupResult = {
+    replicas: used.length,
+    resources: 0,
+    pairs: [],
+    upRatio: 0,
+    upRatioSpread: { min: 0, max: 0 },
+    upMs: { real: 0, baseline: 0 },
+    msToSynchronized: 0,
+    msToSynchronizedRuns: [],
+    previewRequests: 0,
+    requestsPerResource: { up: 0, refresh: 0, destroy: 0 },
+    upRequests: 0,
+    maxLoginsPerInstance: { up: 0, noopUp: 0, refresh: 0, destroy: 0 },
+  };
+  try {
+    result.previewRequests = sum((await preview(real, used)).traffic.requests);
+    await preview(baseline, used);
+    for (let p = 0; p < pairs; p++) {
+      const times = { real: 0, baseline: 0 };
+      for (const project of p % 2 === 0 ? [real, baseline] : [baseline, real]) {
+        if (project === baseline) {
+          times.baseline = (await run(baseline, "up", used)).ms;
+          await run(baseline, "destroy", used);
+          continue;
+        }
+        // Time to SYNCHRONIZED: polled beside the CLI, from the moment the command starts.
+        const started = Date.now();
+        let syncedAt: number | undefined;
+        let polling = true;
+        const poller = (async () => {
+          for (let n = 0; n < 20_000 && polling && syncedAt === undefined; n++) {
+            if (await synchronized()) syncedAt = Date.now();
+            else await new Promise((r) => setTimeout(r, 50));
+          }
+        })();
+        const runs = {} as PerCommand<CommandRun>;
+        try {
+          runs.up = await run(real, "up", used);
+        } finally {
+          polling = false;
+          await poller;
+        }
+        times.real = runs.up.ms;
+        if (syncedAt !== undefined) result.msToSynchronizedRuns.push(syncedAt - started);
+        runs.noopUp = await run(real, "noopUp", used);
+        runs.refresh = await run(real, "refresh", used);
+        if (p === 0) {
+          const state = await stateFigures(real, packageVersion);
+          result.resources = state.resources;
+          const dyn = state.dynamicResources;
+          result.requestsPerResource = {
+            up: round(sum(runs.up.traffic.rpcs) / dyn, 2),
+            refresh: round(sum(runs.refresh.traffic.rpcs) / dyn, 2),
+            destroy: 0,
+          };
+          result.upRequests = sum(runs.up.traffic.rpcs);
+          result.previewRequests = Math.max(result.previewRequests, sum((await preview(real, used)).traffic.requests));
+        }
+        runs.destroy = await run(real, "destroy", used);
+        if (p === 0) result.requestsPerResource.destroy = round(sum(runs.destroy.traffic.rpcs) / Math.max(1, result.resources - 3), 2);
+        for (const c of COMMANDS) result.maxLoginsPerInstance[c] = Math.max(result.maxLoginsPerInstance[c], ...runs[c].traffic.logins);
+        // Destroy leaves the secondaries' copies RESTORING (never dropped by the package); the
+        // benchmark drops them itself so that the next up seeds again from scratch.
+        for (const s of secondaries) await sa.run(s, `DROP DATABASE IF EXISTS ${AG_DATABASE}`);
+      }
+      result.pairs.push(times);
+      log(`availability group pair ${p + 1}/${pairs}: up real ${round(times.real)} ms, baseline ${round(times.baseline)} ms (${round(times.real / times.baseline, 2)}×), SYNCHRONIZED after ${result.msToSynchronizedRuns.at(-1) ?? "?"} ms`);
+    }
+  } finally {
+    real.remove();
+    baseline.remove();
+    await sa.run(primary, `DROP DATABASE IF EXISTS ${AG_DATABASE}`).catch(() => undefined);
+    await sa.close();
+  }
+  const ratios = result.pairs.map((p) => p.real / p.baseline);
+  result.upRatio = round(median(ratios), 3);
+  result.upRatioSpread = { min: round(Math.min(...ratios), 3), max: round(Math.max(...ratios), 3) };
+  result.upMs = { real: round(median(result.pairs.map((p) => p.real))), baseline: round(median(result.pairs.map((p) => p.baseline))) };
+  result.msToSynchronized = round(median(result.msToSynchronizedRuns));
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Machine and output
 
 function machine() {
@@ -496,6 +622,7 @@ async function main(): Promise<void> {
   const instances: EmulatorInstance[] = [];
   let floor: FloorResult;
   let update: Awaited<ReturnType<typeof updateSection>> | undefined;
+  let availabilityGroup: AvailabilityGroupResult | undefined;
   const scale: ScalePoint[] = [];
   try {
     for (let i = 0; i < needed; i++) instances.push(await startEmulator({ saPassword: SA_PASSWORD, name: `BENCH${i + 1}` }));
@@ -504,6 +631,10 @@ async function main(): Promise<void> {
     if (options.update) {
       log("in-place update through the engine");
       update = await updateSection(instances.slice(0, 3));
+    }
+    if (options.ag) {
+      log("availability group: 3 replicas, 1 database, real vs baseline up, time to SYNCHRONIZED");
+      availabilityGroup = await availabilityGroupSection(instances, options.pairs, packageVersion);
     }
     for (const replicas of options.scale) {
       const point = await scalePoint(instances, replicas, packageVersion);
@@ -573,6 +704,7 @@ async function main(): Promise<void> {
     baselineStateBytesPerResource: floor.baselineState?.stateBytesPerResource,
     baselineProviderBytesPerResource: floor.baselineState?.providerBytesPerResource,
     update,
+    availabilityGroup,
   };
   writeFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`);
 
@@ -628,6 +760,25 @@ async function main(): Promise<void> {
     `provider peak RSS: real ${floor.providerPeakRssMb.real} MB, baseline ${floor.providerPeakRssMb.baseline} MB; ` +
       `program registration (start → last resource declared): real ${floor.registrationMs?.real} ms, baseline ${floor.registrationMs?.baseline} ms`,
   );
+  if (availabilityGroup) {
+    const g = availabilityGroup;
+    out.push("");
+    out.push(`Availability group: ${g.replicas} replicas, 1 database, bare instances to SYNCHRONIZED (${g.resources} resources), median of ${g.pairs.length} alternating pair(s)`);
+    out.push(
+      table(
+        ["figure", "value", "target", ""],
+        [
+          ["preview requests (new + unchanged stack)", g.previewRequests, "0", mark(g.previewRequests === 0)],
+          ["up: real ms / baseline ms", `${g.upMs.real} / ${g.upMs.baseline}`, "", ""],
+          ["engine-floor ratio, up", `${g.upRatio} (${g.upRatioSpread.min}–${g.upRatioSpread.max})`, "≤ 1.3", mark(g.upRatio <= 1.3)],
+          ["up start → every copy SYNCHRONIZED, ms", `${g.msToSynchronized} (${g.msToSynchronizedRuns.join(", ")})`, "", ""],
+          ["requests per resource: up / refresh / destroy", `${g.requestsPerResource.up} / ${g.requestsPerResource.refresh} / ${g.requestsPerResource.destroy}`, "", ""],
+          ["requests of the whole up", g.upRequests, "", ""],
+          ...COMMANDS.map((c) => [`max logins per instance, ${c}`, g.maxLoginsPerInstance[c], c === "noopUp" ? "≤ 1" : `≤ ${POOL_SIZE} (pool)`, mark(g.maxLoginsPerInstance[c] <= (c === "noopUp" ? 1 : POOL_SIZE))]),
+        ],
+      ),
+    );
+  }
   out.push("");
   out.push("Scale: availability-group mesh");
   out.push(

@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { MirroringTopology, type InstanceSpec } from "pulumi-mssql-mirroring";
+import { MirroringTopology, type InstanceSpec, type TopologyAvailabilityGroupArgs, type TopologyMirroringArgs } from "pulumi-mssql-mirroring";
 
 /** One instance in stack config. */
 interface InstanceConfig {
@@ -27,6 +27,10 @@ interface TopologyConfig {
   certificateRotateBeforeDays?: number;
   /** Warn from this many days before a certificate expires (default 30). */
   certificateWarnBeforeDays?: number;
+  /** With `replicas`: the availability group over them (MirroringTopology's `availabilityGroup`). */
+  availabilityGroup?: TopologyAvailabilityGroupArgs;
+  /** With `partners`: a mirroring session per database (MirroringTopology's `mirroring`). */
+  mirroring?: TopologyMirroringArgs;
 }
 
 const config = new pulumi.Config();
@@ -57,6 +61,8 @@ const mesh = new MirroringTopology(pulumi.getStack(), {
     rotateBeforeDays: topology.certificateRotateBeforeDays,
     warnBeforeDays: topology.certificateWarnBeforeDays,
   },
+  ...(topology.availabilityGroup !== undefined ? { availabilityGroup: topology.availabilityGroup } : {}),
+  ...(topology.mirroring !== undefined ? { mirroring: topology.mirroring } : {}),
 });
 
 /** `TCP://host:port` of every endpoint. */
@@ -70,3 +76,35 @@ export const certificates = pulumi.all(
     ]),
   ),
 );
+
+const group = mesh.availabilityGroup;
+/**
+ * The availability group, when the stack declares one: its primary, each secondary's health as it
+ * reported it once joined (role, connected, synchronization health, last connect error), each
+ * database's copies. (The group's own replicaHealth is what the primary saw when it created the
+ * group, before any secondary joined; `pulumi refresh` brings it up to date.)
+ */
+export const availabilityGroup = group
+  ? pulumi.output({
+      name: group.group.name,
+      primaryReplica: group.group.primaryReplica,
+      secondaries: Object.fromEntries(
+        Object.entries(group.joins).map(([name, join]) => [
+          name,
+          { role: join.role, connected: join.connected, synchronizationHealth: join.synchronizationHealth, lastConnectError: join.lastConnectError },
+        ]),
+      ),
+      databases: Object.fromEntries(Object.entries(group.databases).map(([db, d]) => [db, d.replicaStates])),
+    })
+  : undefined;
+/** Each mirroring session, by database, when the stack declares them: roles, principal, state, witness. */
+export const mirroringSessions = mesh.mirroring
+  ? pulumi.output(
+      Object.fromEntries(
+        Object.entries(mesh.mirroring).map(([db, s]) => [
+          db,
+          { roles: s.roles, currentPrincipal: s.currentPrincipal, mirroringState: s.mirroringState, witnessState: s.witnessState },
+        ]),
+      ),
+    )
+  : undefined;

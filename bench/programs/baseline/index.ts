@@ -24,6 +24,7 @@ interface TopologyConfig {
   encryption?: string;
   algorithm?: string;
   certificateValidityDays?: number;
+  availabilityGroup?: { name: string; databases?: Array<string | { name: string }>; readableSecondaries?: string };
 }
 
 const config = new pulumi.Config();
@@ -57,6 +58,15 @@ const EXTRA_OUTPUTS: Record<string, Record<string, unknown>> = {
   User: { principalId: 5 },
   PeerCertificate: { certificateId: 257, thumbprint: "0".repeat(40), subject: "mirroring peer", startDate: "2025-01-01T00:00:00.000Z", expiryDate: "2026-01-01T00:00:00.000Z", certificateName: "mirroring_peer_00000000" },
   EndpointPermission: { state: "GRANT" },
+  ServerName: { serverName: "BENCH1" },
+  AvailabilityGroup: {
+    groupId: "00000000-0000-0000-0000-000000000000",
+    primaryReplica: "BENCH1",
+    replicaHealth: { BENCH2: { role: "SECONDARY", connected: true, synchronizationHealth: "HEALTHY", lastConnectError: null } },
+    databases: ["sales"],
+  },
+  AvailabilityGroupJoin: { role: "SECONDARY", connected: true, synchronizationHealth: "HEALTHY", lastConnectError: null },
+  AvailabilityGroupDatabase: { primaryReplica: "BENCH1", replicaStates: { BENCH1: { state: "SYNCHRONIZED", health: "HEALTHY" } }, synchronized: true },
 };
 
 /** A provider that does nothing: one object per kind, as the real package has. */
@@ -121,6 +131,7 @@ for (const { spec } of members) {
 }
 
 const instances = new Map<string, { certificate: Noop; endpoint: Noop }>();
+const trustResources: pulumi.Resource[] = [];
 for (const { spec, role } of members) {
   const name = `${stackName}-${spec.name}`;
   const component = new Component("MirroringInstance", name, { parent: topologyComponent });
@@ -165,18 +176,73 @@ for (const { spec: receiver } of members) {
       { connection, owner: userResource.out("name"), publicKey: instances.get(peer.name)!.certificate.out("publicKey"), namePrefix: `mirroring_${peer.name}_peer` },
       { parent: component },
     );
-    new Noop(
+    const permission = new Noop(
       "EndpointPermission",
       `${name}-connect`,
       { connection, endpoint: instances.get(receiver.name)!.endpoint.out("name"), login: login.out("name") },
       { parent: component, dependsOn: [peerCertificate] },
     );
+    trustResources.push(permission, login, userResource, peerCertificate);
     component.done({ thumbprint: peerCertificate.out("thumbprint"), login: login.out("name") });
     importsOf.get(peer.name)!.push(peerCertificate);
   }
 }
 for (const [instance, gate] of gates) gate.resolve(importsOf.get(instance)!);
 const endpointUrls = pulumi.all(Object.fromEntries([...instances].map(([n, i]) => [n, i.endpoint.out("url")])));
+
+// The availability group, declared as MirroringTopology does: a server name per replica, the group
+// after every trust and endpoint, each secondary's join after the group, each database after every join.
+const group = topology.replicas ? topology.availabilityGroup : undefined;
+if (group) {
+  const base = `${stackName}-ag-${group.name}`;
+  const replicas = topology.replicas!;
+  const serverNames = new Map(replicas.map((r) => [r.name, new Noop("ServerName", `${stackName}-${r.name}-server-name`, { connection: connectionInput(r) }, { parent: topologyComponent })]));
+  const after = [...trustResources, ...[...instances.values()].map((i) => i.endpoint)];
+  const ag = new Noop(
+    "AvailabilityGroup",
+    base,
+    {
+      name: group.name,
+      clusterType: "NONE",
+      replicas: replicas.map((r, i) => ({
+        connection: connectionInput(r),
+        serverName: serverNames.get(r.name)!.out("serverName"),
+        endpointUrl: `TCP://${r.endpointHost ?? r.server}:${r.endpointPort ?? 5022}`,
+        availabilityMode: i < 3 ? "SYNCHRONOUS_COMMIT" : "ASYNCHRONOUS_COMMIT",
+        failoverMode: "MANUAL",
+        seedingMode: "AUTOMATIC",
+        backupPriority: 50,
+        secondaryRole: { allowConnections: group.readableSecondaries ?? "NO" },
+      })),
+    },
+    { parent: topologyComponent, dependsOn: after },
+  );
+  const joins = replicas.slice(1).map(
+    (r) =>
+      new Noop(
+        "AvailabilityGroupJoin",
+        `${base}-join-${r.name}`,
+        {
+          connection: connectionInput(r),
+          availabilityGroupName: ag.out("name"),
+          clusterType: "NONE",
+          serverName: serverNames.get(r.name)!.out("serverName"),
+          peers: replicas.filter((o) => o !== r).map(connectionInput),
+          grantCreateAnyDatabase: true,
+        },
+        { parent: topologyComponent, dependsOn: [ag] },
+      ),
+  );
+  for (const d of group.databases ?? []) {
+    const database = typeof d === "string" ? d : d.name;
+    new Noop(
+      "AvailabilityGroupDatabase",
+      `${base}-db-${database}`,
+      { availabilityGroupName: ag.out("name"), database, replicas: replicas.map(connectionInput), seedingMode: "AUTOMATIC" },
+      { parent: topologyComponent, dependsOn: [ag, ...joins] },
+    );
+  }
+}
 topologyComponent.done({ endpointUrls });
 
 export { endpointUrls };
