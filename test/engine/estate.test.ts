@@ -1,7 +1,6 @@
 /**
- * An estate through the real Pulumi CLI, on emulated instances, as far as the emulator goes today
- * (it does not run availability-group or mirroring statements yet, so the groups are
- * transport-only): three instances declared once, AG1 {a, b} and AG2 {b, c}. `up` derives one
+ * An estate through the real Pulumi CLI, on emulated instances: three instances declared once,
+ * AG1 {a, b} and AG2 {b, c} — first transport-only (the derivation itself), then running for real. `up` derives one
  * endpoint per instance and the trusts the groups need; every pair a group needs completes a real
  * handshake and the pair no group needs is refused; a second preview and `up` change nothing; a
  * third group over an existing pair adds nothing; rotating b's certificate (a new subject) keeps
@@ -17,7 +16,7 @@ import { describe, expect, it } from "vitest";
 import { checkHandshake, type EmulatorInstance } from "../../emulator";
 import { conn, secret, setCase, useCasesProject, type Case } from "../hardening/support";
 import { reservePorts } from "../support/ports";
-import { SA_PASSWORD, startInstances, traffic } from "./emulators";
+import { SA_PASSWORD, startInstances, traffic, tsql } from "./emulators";
 import { installPackage, previousPackage } from "./previousPackage";
 import { whilePolling } from "./targets";
 import { createProject, pulumiAvailable, recorded, ROOT } from "./pulumiProject";
@@ -117,6 +116,99 @@ describe.runIf(runEngine)("an estate of two groups over a shared instance, throu
     await fx.project.stack.destroy(recorded(fx.project));
     expect(fx.instances.map((i) => i.catalog())).toEqual(before);
     // Six CLI runs on two shared cores: far above the default timeout under load.
+  }, 300_000);
+});
+
+describe.runIf(runEngine)("two running groups over a shared instance, through the Pulumi CLI", () => {
+  const fx = useCasesProject(3, { config: { mkPassword: { value: MK, secret: true } }, destroy: true });
+
+  /** A database as a DBA has it before a group: FULL recovery, a table with a row, a full backup. */
+  const prepare = async (on: EmulatorInstance, db: string) => {
+    for (const text of [
+      `CREATE DATABASE [${db}]`,
+      `ALTER DATABASE [${db}] SET RECOVERY FULL`,
+      `CREATE TABLE [${db}].dbo.t (id int NOT NULL PRIMARY KEY)`,
+      `INSERT INTO [${db}].dbo.t (id) VALUES (1)`,
+      `BACKUP DATABASE [${db}] TO DISK = N'${db}-full.bak'`,
+    ])
+      await tsql(on, text);
+  };
+  /** "<group> <replica> <role> <connected>" and "<group> <database> <replica> <state>" as the primary sees them. */
+  const groupView = async (primary: EmulatorInstance) => [
+    ...(
+      await tsql(
+        primary,
+        `SELECT g.name AS g, ar.replica_server_name AS r, rs.role_desc AS role, rs.connected_state_desc AS c
+           FROM sys.availability_groups g JOIN sys.availability_replicas ar ON ar.group_id = g.group_id
+           JOIN sys.dm_hadr_availability_replica_states rs ON rs.replica_id = ar.replica_id`,
+      )
+    ).map((x) => `${String(x.g)} ${String(x.r)} ${String(x.role)} ${String(x.c)}`),
+    ...(
+      await tsql(
+        primary,
+        `SELECT adc.database_name AS d, ar.replica_server_name AS r, drs.synchronization_state_desc AS s
+           FROM sys.dm_hadr_database_replica_states drs JOIN sys.availability_replicas ar ON ar.replica_id = drs.replica_id
+           JOIN sys.availability_databases_cluster adc ON adc.group_database_id = drs.group_database_id`,
+      )
+    ).map((x) => `${String(x.d)} ${String(x.r)} ${String(x.s)}`),
+  ];
+  const eventually = async (what: string, probe: () => Promise<boolean>) => {
+    const deadline = Date.now() + 30_000;
+    while (!(await probe())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
+  it("AG1 {a, b} with its primary on a and AG2 {b, c} with its primary on b: both CONNECTED and SYNCHRONIZED, each group's rows reach its own secondary only", async () => {
+    const [a, b, c] = fx.instances as [EmulatorInstance, EmulatorInstance, EmulatorInstance];
+    const ports = await reservePorts(3);
+    await prepare(a, "sales");
+    await prepare(b, "stock");
+    await setCase(fx.project, {
+      declare: [
+        {
+          type: "MirroringTopology",
+          name: "estate",
+          args: {
+            instances: NAMES.map((name, i) => ({ name, connection: conn(i), masterKeyPassword: secret("mkPassword"), endpoint: { port: ports[i] } })),
+            availabilityGroups: [
+              { name: "ag1", replicas: ["a", "b"], databases: ["sales"], readableSecondaries: "ALL" },
+              { name: "ag2", replicas: ["b", "c"], databases: ["stock"], readableSecondaries: "ALL" },
+            ],
+          },
+        },
+      ],
+    });
+    const up = await fx.project.stack.up(recorded(fx.project));
+    expect(up.summary.result).toBe("succeeded");
+    const created = up.summary.resourceChanges!.create!;
+    const [na, nb, nc] = [a.name, b.name, c.name];
+    const ag1 = [`ag1 ${na} PRIMARY CONNECTED`, `ag1 ${nb} SECONDARY CONNECTED`, `sales ${na} SYNCHRONIZED`, `sales ${nb} SYNCHRONIZED`].sort();
+    const ag2 = [`ag2 ${nb} PRIMARY CONNECTED`, `ag2 ${nc} SECONDARY CONNECTED`, `stock ${nb} SYNCHRONIZED`, `stock ${nc} SYNCHRONIZED`].sort();
+    await eventually("AG1 healthy on a", async () => JSON.stringify((await groupView(a)).sort()) === JSON.stringify(ag1));
+    // b is AG1's secondary and AG2's primary at once, over its one endpoint; a and c never trust each other.
+    await eventually("AG2 healthy on b", async () => JSON.stringify((await groupView(b)).filter((v) => /^(ag2|stock) /.test(v)).sort()) === JSON.stringify(ag2));
+    await tsql(a, "INSERT INTO [sales].dbo.t (id) VALUES (2)");
+    await tsql(b, "INSERT INTO [stock].dbo.t (id) VALUES (2)");
+    await eventually("sales row 2 on b", async () => (await tsql(b, "SELECT COUNT(*) AS n FROM [sales].dbo.t WHERE id = 2"))[0]!.n === 1);
+    await eventually("stock row 2 on c", async () => (await tsql(c, "SELECT COUNT(*) AS n FROM [stock].dbo.t WHERE id = 2"))[0]!.n === 1);
+    expect(await tsql(a, "SELECT name FROM sys.databases WHERE name = N'stock'")).toEqual([]);
+    expect(await tsql(c, "SELECT name FROM sys.databases WHERE name = N'sales'")).toEqual([]);
+
+    for (const i of fx.instances) i.resetCounters();
+    const again = await fx.project.stack.preview(recorded(fx.project));
+    expect(again.changeSummary).toEqual({ same: created });
+    expect(traffic(fx.instances).requests).toBe(0);
+
+    await fx.project.stack.destroy(recorded(fx.project));
+    // Destroy keeps every database: each primary's ONLINE, each secondary's RESTORING.
+    expect(await tsql(a, "SELECT name, state_desc FROM sys.databases WHERE database_id > 4")).toEqual([{ name: "sales", state_desc: "ONLINE" }]);
+    expect(await tsql(b, "SELECT name, state_desc FROM sys.databases WHERE database_id > 4 ORDER BY name")).toEqual([
+      { name: "sales", state_desc: "RESTORING" },
+      { name: "stock", state_desc: "ONLINE" },
+    ]);
+    expect(await tsql(c, "SELECT name, state_desc FROM sys.databases WHERE database_id > 4")).toEqual([{ name: "stock", state_desc: "RESTORING" }]);
   }, 300_000);
 });
 
