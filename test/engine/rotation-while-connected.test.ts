@@ -83,6 +83,30 @@ function meshFixture(names: readonly string[], topologyExtras: (t: Target[], por
       });
       f.setClock(T0);
     },
+    /**
+     * Moves the clock into the rotation window, checks the preview (0 requests, the rotation's
+     * replacements), then runs `up` with `poll` called continuously; returns what the polls saw unhealthy.
+     */
+    async rotateWatched(resources: number, poll: () => Promise<string[]>, what: string) {
+      f.setClock(new Date(FIRST_EXPIRY.getTime() - ROTATE_BEFORE_DAYS * DAY_MS));
+      const t0 = requestCount(f.set);
+      const preview = await f.project.stack.preview(recorded(f.project));
+      expect(requestCount(f.set)).toEqual(t0);
+      expect(preview.changeSummary).toEqual(rotation(resources));
+      const started = Date.now();
+      const { value: up, refusals, polls } = await whilePolling(poll, () => f.project.stack.up(recorded(f.project)));
+      console.log(`rotation under ${what}: up ${Date.now() - started} ms, ${polls} polls, ${refusals.length} not healthy`);
+      expect(up.summary.resourceChanges).toEqual(rotation(resources));
+      expect(polls).toBeGreaterThan(10);
+      return refusals;
+    },
+    /** Stops and starts every endpoint, so that every connection is made again (with the current certificates). */
+    async restartEndpoints() {
+      for (const n of names) {
+        await tsqlOn(f.byName(n), "ALTER ENDPOINT [hadr_endpoint] STATE = STOPPED");
+        await tsqlOn(f.byName(n), "ALTER ENDPOINT [hadr_endpoint] STATE = STARTED");
+      }
+    },
     async teardown() {
       await f.project?.stack.destroy({ color: "never" }).catch(() => undefined);
       f.project?.remove();
@@ -147,24 +171,11 @@ describe.runIf(runEngine)("certificate rotation under a running availability gro
   });
 
   it("rotates every certificate at the window while every replica stays CONNECTED and every copy SYNCHRONIZED", async () => {
-    f.setClock(new Date(FIRST_EXPIRY.getTime() - ROTATE_BEFORE_DAYS * DAY_MS));
-    const t0 = requestCount(f.set);
-    const preview = await f.project.stack.preview(recorded(f.project));
-    expect(requestCount(f.set)).toEqual(t0);
-    expect(preview.changeSummary).toEqual(rotation(RESOURCES));
-    const started = Date.now();
-    const { value: up, refusals, polls } = await whilePolling(everything, () => f.project.stack.up(recorded(f.project)));
-    console.log(`rotation under a running 3-replica group: up ${Date.now() - started} ms, ${polls} polls of the group's states and 6 handshakes, ${refusals.length} not healthy`);
-    expect(up.summary.resourceChanges).toEqual(rotation(RESOURCES));
-    expect(refusals).toEqual([]);
-    expect(polls).toBeGreaterThan(10);
+    expect(await f.rotateWatched(RESOURCES, everything, "a running 3-replica group (its states and 6 handshakes polled)")).toEqual([]);
   });
 
   it("after the rotation every connection is made again with the new certificates, and data still flows", async () => {
-    for (const n of NAMES) {
-      await tsqlOn(f.byName(n), "ALTER ENDPOINT [hadr_endpoint] STATE = STOPPED");
-      await tsqlOn(f.byName(n), "ALTER ENDPOINT [hadr_endpoint] STATE = STARTED");
-    }
+    await f.restartEndpoints();
     await eventually("the group healthy again", async () => JSON.stringify((await groupStates()).sort()) === JSON.stringify(healthy()));
     await tsqlOn(f.byName("sql-a"), "INSERT INTO [sales].dbo.orders (id, item) VALUES (2, N'after the rotation')");
     for (const n of ["sql-b", "sql-c"]) {
@@ -211,24 +222,11 @@ describe.runIf(runEngine)("certificate rotation under a running mirroring sessio
   });
 
   it("rotates every certificate at the window while the session stays SYNCHRONIZED with its witness CONNECTED", async () => {
-    f.setClock(new Date(FIRST_EXPIRY.getTime() - ROTATE_BEFORE_DAYS * DAY_MS));
-    const t0 = requestCount(f.set);
-    const preview = await f.project.stack.preview(recorded(f.project));
-    expect(requestCount(f.set)).toEqual(t0);
-    expect(preview.changeSummary).toEqual(rotation(RESOURCES));
-    const started = Date.now();
-    const { value: up, refusals, polls } = await whilePolling(everything, () => f.project.stack.up(recorded(f.project)));
-    console.log(`rotation under a running mirroring session: up ${Date.now() - started} ms, ${polls} polls of both partners and the handshakes, ${refusals.length} not healthy`);
-    expect(up.summary.resourceChanges).toEqual(rotation(RESOURCES));
-    expect(refusals).toEqual([]);
-    expect(polls).toBeGreaterThan(10);
+    expect(await f.rotateWatched(RESOURCES, everything, "a running mirroring session (both partners and the handshakes polled)")).toEqual([]);
   });
 
   it("after the rotation every connection is made again with the new certificates, and the session resynchronizes", async () => {
-    for (const n of NAMES) {
-      await tsqlOn(f.byName(n), "ALTER ENDPOINT [hadr_endpoint] STATE = STOPPED");
-      await tsqlOn(f.byName(n), "ALTER ENDPOINT [hadr_endpoint] STATE = STARTED");
-    }
+    await f.restartEndpoints();
     await eventually("the session synchronized again", async () => JSON.stringify(await sessionStates()) === JSON.stringify(healthy));
     const preview = await f.project.stack.preview(recorded(f.project));
     expect(preview.changeSummary).toEqual({ same: RESOURCES });
