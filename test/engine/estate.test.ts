@@ -160,18 +160,24 @@ describe.runIf(runEngine)("two running groups over a shared instance, through th
     }
   };
 
-  it("AG1 {a, b} with its primary on a and AG2 {b, c} with its primary on b: both CONNECTED and SYNCHRONIZED, each group's rows reach its own secondary only", async () => {
+  it("AG1 {a, b} with its primary on a and AG2 {b, c} with its primary on b: both CONNECTED and SYNCHRONIZED, each group's rows reach its own secondary only; rotating b keeps both groups healthy", async () => {
     const [a, b, c] = fx.instances as [EmulatorInstance, EmulatorInstance, EmulatorInstance];
     const ports = await reservePorts(3);
     await prepare(a, "sales");
     await prepare(b, "stock");
-    await setCase(fx.project, {
+    const declaration = (subjectB?: string): Case => ({
       declare: [
         {
           type: "MirroringTopology",
           name: "estate",
           args: {
-            instances: NAMES.map((name, i) => ({ name, connection: conn(i), masterKeyPassword: secret("mkPassword"), endpoint: { port: ports[i] } })),
+            instances: NAMES.map((name, i) => ({
+              name,
+              connection: conn(i),
+              masterKeyPassword: secret("mkPassword"),
+              endpoint: { port: ports[i] },
+              ...(name === "b" && subjectB !== undefined ? { certificate: { subject: subjectB } } : {}),
+            })),
             availabilityGroups: [
               { name: "ag1", replicas: ["a", "b"], databases: ["sales"], readableSecondaries: "ALL" },
               { name: "ag2", replicas: ["b", "c"], databases: ["stock"], readableSecondaries: "ALL" },
@@ -180,6 +186,7 @@ describe.runIf(runEngine)("two running groups over a shared instance, through th
         },
       ],
     });
+    await setCase(fx.project, declaration());
     const up = await fx.project.stack.up(recorded(fx.project));
     expect(up.summary.result).toBe("succeeded");
     const created = up.summary.resourceChanges!.create!;
@@ -200,6 +207,20 @@ describe.runIf(runEngine)("two running groups over a shared instance, through th
     const again = await fx.project.stack.preview(recorded(fx.project));
     expect(again.changeSummary).toEqual({ same: created });
     expect(traffic(fx.instances).requests).toBe(0);
+
+    // Rotating b's certificate (a new subject), which both groups use: every replica of both groups
+    // stays CONNECTED and every copy SYNCHRONIZED throughout, as the two primaries report them.
+    await setCase(fx.project, declaration("estate b, renewed"));
+    const healthy = async () => {
+      const seen = [...(await groupView(a)), ...(await groupView(b)).filter((v) => /^(ag2|stock) /.test(v))];
+      return seen.map((v) => (/ (CONNECTED|SYNCHRONIZED)$/.test(v) ? `${v}: ok` : v));
+    };
+    const { value: rotated, refusals, polls } = await whilePolling(healthy, () => fx.project.stack.up(recorded(fx.project)));
+    console.log(`rotation of b under two running groups: ${polls} polls of both primaries, ${refusals.length} not healthy`);
+    expect(rotated.summary.resourceChanges).toEqual({ same: created - 4, replace: 3, update: 1 });
+    expect(refusals).toEqual([]);
+    expect(polls).toBeGreaterThan(10);
+    expect(JSON.stringify((await groupView(a)).sort())).toBe(JSON.stringify(ag1));
 
     await fx.project.stack.destroy(recorded(fx.project));
     // Destroy keeps every database: each primary's ONLINE, each secondary's RESTORING.
